@@ -1,0 +1,45 @@
+# Two commands do everything on a fresh machine:
+#   make book   set up .venv, then build the HTML book (default profile, offline)
+#   make test   set up .venv, then lint and run the tests (unit tests, pair sync, smoke book)
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+DATA_DIR ?=
+DATA_FLAG := $(if $(DATA_DIR),--data-dir $(DATA_DIR),)
+
+.PHONY: setup book smoke full render sync check test lint bench clean
+
+$(STAMP): requirements.txt pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -r requirements.txt
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+book: setup  ## build the book on the embedded offline data
+	$(BIN)/python -m helpers.build --profile default $(DATA_FLAG)
+
+smoke: setup  ## build the book at tiny sizes (what CI checks)
+	$(BIN)/python -m helpers.build --profile smoke $(DATA_FLAG)
+
+full: setup  ## build on MNIST, CIFAR-10 and AG News from DATA_DIR
+	$(BIN)/python -m helpers.build --profile full $(DATA_FLAG)
+
+render: setup  ## re-render the HTML from the notebooks already executed in _build/executed
+	$(BIN)/python -m helpers.build --render-only
+
+sync: setup  ## rewrite every notebooks/*.ipynb from its .md source
+	$(BIN)/python -m helpers.build sync
+
+check: setup  ## check that the notebook pairs are in sync
+	$(BIN)/python -m helpers.build check
+
+lint: setup
+	$(BIN)/ruff check src tests notebooks
+
+test: lint  ## lint, then unit tests, pair sync and the smoke build of every chapter
+	$(BIN)/python -m pytest
+
+clean:
+	rm -rf _build

@@ -1,0 +1,17 @@
+"""Helpers for the book *Information-Precision Tradeoffs in Representation Learning*.
+
+Each module holds one concept; the chapter that introduces a helper is named in its
+docstring, in the manner of d2l:
+
+- :mod:`helpers.data` -- datasets (data directory, download, embedded default, synthetic sets);
+- :mod:`helpers.quantize` -- unit-cube normalization, p-bit quantizers, occupied grid cells;
+- :mod:`helpers.covering` -- greedy epsilon-nets and the capacity curve;
+- :mod:`helpers.information` -- entropy estimates and the ``log2 n`` ceiling;
+- :mod:`helpers.geometry` -- nearest-neighbour scale and intrinsic dimension;
+- :mod:`helpers.params` -- build profiles and validated notebook parameters;
+- :mod:`helpers.results` -- glued numbers and the per-chapter JSON results file;
+- :mod:`helpers.plotting` -- shared figure style;
+- :mod:`helpers.build` -- the papermill + jupyter-book pipeline.
+"""
+
+__version__ = "0.1.0"

@@ -1,0 +1,420 @@
+"""Build the book: check notebook pairs, execute every chapter with papermill, render HTML.
+
+Usage (from the repository root)::
+
+    python -m helpers.build [--profile {smoke,default,full}] [--only CHAPTER ...]
+                            [--jobs N] [--data-dir DIR] [--render-only]
+    python -m helpers.build sync     # rewrite every .ipynb from its jupytext .md twin
+    python -m helpers.build check    # only check that the pairs are in sync
+
+Steps: (1) every chapter's ``.md`` source and ``.ipynb`` twin must hold the same cells, and
+the ``.ipynb`` must carry no outputs; (2) papermill executes a *copy* of each chapter into
+``_build/executed`` (never the sources), chapters in parallel where cores allow; (3) the
+pages and executed notebooks are staged in ``_build/stage`` and ``jupyter-book build`` renders
+them with execution off; (4) the new HTML replaces ``_build/html`` in one rename, so a failed
+build leaves the previous book untouched.
+
+Chapters are the entries of ``_toc.yml`` under ``notebooks/``; nothing here names a chapter.
+Introduced in the book's README and used by every chapter.
+"""
+
+from __future__ import annotations
+
+import argparse
+import concurrent.futures as futures
+import json
+import multiprocessing
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from .params import PROFILES
+from .settings import CACHE_DIR_VARIABLE, DATA_DIR_VARIABLE, RESULTS_DIR_VARIABLE
+
+NOTEBOOK_FOLDER = "notebooks"
+SOURCE_SUFFIX = ".md"
+SETUP_TAG = "colab-setup"
+URL_PATTERN = re.compile(r"(git\+)(https://[^\s\"'@#]+)")
+
+
+class BuildError(RuntimeError):
+    """The build stopped; the message names the chapter and what to do."""
+
+
+@dataclass(frozen=True)
+class Chapter:
+    """One chapter: its toc entry and the paths of its twin files."""
+
+    entry: str  # e.g. "notebooks/01_numerical_entropy"
+    root: Path
+
+    @property
+    def name(self) -> str:
+        """File stem, e.g. ``01_numerical_entropy``."""
+        return Path(self.entry).name
+
+    @property
+    def source(self) -> Path:
+        return self.root / f"{self.entry}{SOURCE_SUFFIX}"
+
+    @property
+    def notebook(self) -> Path:
+        return self.root / f"{self.entry}.ipynb"
+
+
+# ---------------------------------------------------------------------------------------------
+# Locating the book and its chapters
+
+
+def find_root(start: Path | None = None) -> Path:
+    """Return the repository root: the nearest folder upward holding ``_toc.yml``."""
+    here = Path(start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / "_toc.yml").is_file() and (folder / "_config.yml").is_file():
+            return folder
+    raise BuildError(
+        f"no _toc.yml and _config.yml found in {here} or above; run the build from the "
+        "repository root (the folder with README.md)."
+    )
+
+
+def _toc_files(node) -> list[str]:
+    """All ``file`` entries of a jupyter-book table of contents, in reading order."""
+    found = []
+    if isinstance(node, dict):
+        if "file" in node:
+            found.append(str(node["file"]))
+        if "root" in node:
+            found.append(str(node["root"]))
+        for key in ("parts", "chapters", "sections"):
+            for child in node.get(key, []) or []:
+                found.extend(_toc_files(child))
+    return found
+
+
+def list_chapters(root: Path) -> list[Chapter]:
+    """Chapters are the ``_toc.yml`` entries that live in ``notebooks/``."""
+    toc = yaml.safe_load((root / "_toc.yml").read_text())
+    entries = [entry for entry in _toc_files(toc) if entry.startswith(f"{NOTEBOOK_FOLDER}/")]
+    return [Chapter(entry=re.sub(r"\.(md|ipynb)$", "", entry), root=root) for entry in entries]
+
+
+def select_chapters(chapters: list[Chapter], only: list[str] | None) -> list[Chapter]:
+    """Pick chapters by stem or by the part after the number (``numerical_entropy``)."""
+    if not only:
+        return chapters
+    chosen = []
+    for wanted in only:
+        matches = [c for c in chapters if wanted in (c.name, c.name.split("_", 1)[-1], c.entry)]
+        if not matches:
+            names = ", ".join(c.name for c in chapters)
+            raise BuildError(f"no chapter called {wanted!r}; the chapters are: {names}.")
+        chosen.extend(match for match in matches if match not in chosen)
+    return chosen
+
+
+def repository_url(root: Path) -> str:
+    """The repository URL, written once in ``_config.yml`` (``repository.url``)."""
+    config = yaml.safe_load((root / "_config.yml").read_text())
+    try:
+        return str(config["repository"]["url"]).rstrip("/")
+    except (KeyError, TypeError) as error:
+        raise BuildError("_config.yml has no repository.url; add it there.") from error
+
+
+# ---------------------------------------------------------------------------------------------
+# Pairs: jupytext .md source <-> .ipynb twin
+
+
+def _cell_signature(notebook) -> list[tuple]:
+    return [
+        (cell.cell_type, cell.source.strip(), tuple(cell.get("metadata", {}).get("tags", [])))
+        for cell in notebook.cells
+    ]
+
+
+def pair_problems(chapter: Chapter) -> list[str]:
+    """Everything that keeps a chapter's two files from being a clean, in-sync pair."""
+    import jupytext
+    import nbformat
+
+    if not chapter.source.is_file():
+        return [f"{chapter.entry}: the jupytext source {chapter.source.name} is missing"]
+    if not chapter.notebook.is_file():
+        return [f"{chapter.entry}: the notebook {chapter.notebook.name} is missing"]
+    problems = []
+    source = jupytext.read(chapter.source)
+    notebook = nbformat.read(chapter.notebook, as_version=4)
+    if _cell_signature(source) != _cell_signature(notebook):
+        problems.append(
+            f"{chapter.entry}: {chapter.source.name} and {chapter.notebook.name} differ"
+        )
+    with_outputs = [
+        index for index, cell in enumerate(notebook.cells)
+        if cell.cell_type == "code" and (cell.get("outputs") or cell.get("execution_count"))
+    ]
+    if with_outputs:
+        problems.append(f"{chapter.entry}: the committed .ipynb has outputs (cells {with_outputs})")
+    if not any("parameters" in c.get("metadata", {}).get("tags", []) for c in notebook.cells):
+        problems.append(f"{chapter.entry}: no cell is tagged 'parameters'")
+    return problems
+
+
+def stamp_repository_url(text: str, url: str) -> str:
+    """Point every ``git+https://...`` install line at ``url`` (the one in ``_config.yml``)."""
+    return URL_PATTERN.sub(lambda match: match.group(1) + url, text)
+
+
+def sync_pairs(root: Path, chapters: list[Chapter] | None = None) -> list[Path]:
+    """Stamp the repository URL into each source and rewrite its ``.ipynb`` without outputs."""
+    import jupytext
+
+    url = repository_url(root)
+    written = []
+    for chapter in chapters or list_chapters(root):
+        text = chapter.source.read_text()
+        stamped = stamp_repository_url(text, url)
+        if stamped != text:
+            chapter.source.write_text(stamped)
+        notebook = jupytext.read(chapter.source)
+        for index, cell in enumerate(notebook.cells):
+            cell.id = f"cell-{index:03d}"  # stable ids keep the .ipynb diff quiet across syncs
+            if cell.cell_type == "code":
+                cell.outputs, cell.execution_count = [], None
+        notebook.metadata.setdefault("kernelspec", {
+            "name": "python3", "display_name": "Python 3", "language": "python",
+        })
+        notebook.metadata["jupytext"] = {"formats": "ipynb,md:myst"}
+        jupytext.write(notebook, chapter.notebook, fmt="ipynb")
+        written.append(chapter.notebook)
+    return written
+
+
+def check_pairs(chapters: list[Chapter]) -> None:
+    """Raise :class:`BuildError` listing every out-of-sync pair and the command that fixes it."""
+    problems = [problem for chapter in chapters for problem in pair_problems(chapter)]
+    if problems:
+        raise BuildError(
+            "notebook pairs are not in sync:\n  " + "\n  ".join(problems)
+            + "\nRun `python -m helpers.build sync` after editing a .md source, then commit both."
+        )
+
+
+# ---------------------------------------------------------------------------------------------
+# Execution
+
+
+def _execute_one(chapter_entry: str, root: str, output: str, parameters: dict, env: dict):
+    """Run one chapter with papermill (in a worker process). Returns (seconds, error or None)."""
+    import papermill
+    from papermill.exceptions import PapermillExecutionError
+
+    os.environ.update(env)
+    started = time.perf_counter()
+    try:
+        papermill.execute_notebook(
+            str(Path(root) / f"{chapter_entry}.ipynb"), output, parameters=parameters,
+            cwd=root, progress_bar=False, log_output=False, kernel_name="python3",
+        )
+    except PapermillExecutionError as error:
+        where = f"cell {error.exec_count} (index {error.cell_index})"
+        detail = f"{where}: {error.ename}: {error.evalue}"
+        return time.perf_counter() - started, detail
+    except Exception as error:  # kernel death, bad parameters file, ...
+        return time.perf_counter() - started, f"{type(error).__name__}: {error}"
+    return time.perf_counter() - started, None
+
+
+def notebook_errors(path: Path) -> list[str]:
+    """Error outputs left in an executed notebook, as ``cell N: Name: value`` strings."""
+    import nbformat
+
+    notebook = nbformat.read(path, as_version=4)
+    found = []
+    for index, cell in enumerate(notebook.cells):
+        for output in cell.get("outputs", []):
+            if output.get("output_type") == "error":
+                found.append(f"cell index {index}: {output.get('ename')}: {output.get('evalue')}")
+    return found
+
+
+def execute_chapters(root: Path, chapters: list[Chapter], build_dir: Path, *, profile: str,
+                     jobs: int, data_dir: str | None, parameters: dict | None = None) -> None:
+    """Execute chapters into ``build_dir/executed``; stop at the first failure."""
+    executed = build_dir / "executed"
+    executed.mkdir(parents=True, exist_ok=True)
+    failed_dir = build_dir / "failed"
+    jobs = max(1, min(jobs, len(chapters)))
+    threads_each = max(1, (os.cpu_count() or 1) // jobs)
+    env = {
+        RESULTS_DIR_VARIABLE: str(build_dir / "results"),
+        CACHE_DIR_VARIABLE: os.environ.get(CACHE_DIR_VARIABLE, str(build_dir / "cache")),
+        "OMP_NUM_THREADS": str(threads_each),
+        "MKL_NUM_THREADS": str(threads_each),
+        "MPLBACKEND": "module://matplotlib_inline.backend_inline",
+        "PYTHONHASHSEED": "0",
+    }
+    if data_dir:
+        env[DATA_DIR_VARIABLE] = str(Path(data_dir).resolve())
+    run_parameters = {"profile": profile, **(parameters or {})}
+    print(f"executing {len(chapters)} chapter(s), profile {profile!r}, {jobs} at a time",
+          flush=True)
+    context = multiprocessing.get_context("spawn")
+    started = time.perf_counter()
+    with futures.ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+        pending = {}
+        for chapter in chapters:
+            temporary = executed / f".{chapter.name}.running.ipynb"
+            future = pool.submit(_execute_one, chapter.entry, str(root), str(temporary),
+                                 run_parameters, env)
+            pending[future] = (chapter, temporary)
+            print(f"  started  {chapter.name}", flush=True)
+        for future in futures.as_completed(pending):
+            chapter, temporary = pending[future]
+            seconds, error = future.result()
+            if error is not None:
+                for other in pending:
+                    other.cancel()
+                failed_dir.mkdir(parents=True, exist_ok=True)
+                kept = failed_dir / f"{chapter.name}.ipynb"
+                if temporary.exists():
+                    os.replace(temporary, kept)
+                raise BuildError(
+                    f"chapter {chapter.name} failed after {seconds:.1f} s at {error}\n"
+                    f"The executed notebook with the traceback is in {kept}. "
+                    "The previous HTML book was left as it was."
+                )
+            os.replace(temporary, executed / f"{chapter.name}.ipynb")
+            print(f"  finished {chapter.name} in {seconds:6.1f} s", flush=True)
+    print(f"executed in {time.perf_counter() - started:.1f} s", flush=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# Rendering
+
+
+def _stage(root: Path, chapters: list[Chapter], build_dir: Path) -> Path:
+    """Copy the pages, the config and the executed notebooks into a fresh staging folder."""
+    stage = build_dir / "stage"
+    if stage.exists():
+        shutil.rmtree(stage)
+    stage.mkdir(parents=True)
+    for name in ("_config.yml", "_toc.yml"):
+        shutil.copy2(root / name, stage / name)
+    shutil.copytree(root / "book", stage / "book")
+    (stage / NOTEBOOK_FOLDER).mkdir()
+    for chapter in chapters:
+        executed = build_dir / "executed" / f"{chapter.name}.ipynb"
+        if not executed.is_file():
+            raise BuildError(
+                f"chapter {chapter.name} has not been executed yet ({executed} is missing); "
+                f"run `python -m helpers.build --only {chapter.name}` first."
+            )
+        errors = notebook_errors(executed)
+        if errors:
+            raise BuildError(f"the executed chapter {chapter.name} holds errors: {errors[0]}")
+        shutil.copy2(executed, stage / NOTEBOOK_FOLDER / executed.name)
+    return stage
+
+
+def render(root: Path, chapters: list[Chapter], build_dir: Path) -> Path:
+    """Render the staged book with jupyter-book and swap it into ``build_dir/html``."""
+    stage = _stage(root, chapters, build_dir)
+    work = build_dir / "jupyter-book"
+    started = time.perf_counter()
+    if not _has_module("jupyter_book"):
+        raise BuildError("jupyter-book is not installed; run `make setup` first.")
+    # jupyter-book 1.x has no __main__; call its click entry point with this interpreter
+    command = [sys.executable, "-c", "from jupyter_book.cli.main import main; main()", "build",
+               str(stage), "--path-output", str(work), "--builder", "html", "--all",
+               "--warningiserror", "--keep-going"]
+    result = subprocess.run(command, capture_output=True, text=True)
+    log = build_dir / "jupyter-book.log"
+    log.write_text(result.stdout + result.stderr)
+    if result.returncode != 0:
+        warnings = [line for line in (result.stdout + result.stderr).splitlines()
+                    if "WARNING" in line or "ERROR" in line]
+        raise BuildError(
+            "jupyter-book failed; the previous HTML book was left as it was. First problems:\n  "
+            + "\n  ".join(warnings[:10]) + f"\nFull log: {log}"
+        )
+    fresh = work / "_build" / "html"
+    final = build_dir / "html"
+    previous = build_dir / "html.previous"
+    if previous.exists():
+        shutil.rmtree(previous)
+    if final.exists():
+        os.replace(final, previous)
+    os.replace(fresh, final)
+    if previous.exists():
+        shutil.rmtree(previous)
+    print(f"rendered in {time.perf_counter() - started:.1f} s: {final / 'index.html'}", flush=True)
+    return final
+
+
+def _has_module(name: str) -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec(name) is not None
+
+
+# ---------------------------------------------------------------------------------------------
+# Command line
+
+
+def _parse_parameter(text: str) -> tuple[str, str]:
+    if "=" not in text:
+        raise argparse.ArgumentTypeError(f"--param takes NAME=VALUE, got {text!r}")
+    name, value = text.split("=", 1)
+    return name.strip(), value.strip()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m helpers.build",
+                                     description=__doc__.split("\n")[0])
+    parser.add_argument("action", nargs="?", default="build", choices=["build", "sync", "check"])
+    parser.add_argument("--profile", default="default", choices=PROFILES)
+    parser.add_argument("--only", nargs="+", metavar="CHAPTER", help="execute only these chapters")
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--data-dir", help=f"data directory (else ${DATA_DIR_VARIABLE})")
+    parser.add_argument("--build-dir", default="_build")
+    parser.add_argument("--param", action="append", type=_parse_parameter, default=[],
+                        metavar="NAME=VALUE", help="papermill parameter for the executed chapters")
+    parser.add_argument("--render-only", action="store_true",
+                        help="render the notebooks already executed in _build/executed")
+    args = parser.parse_args(argv)
+    try:
+        root = find_root()
+        chapters = list_chapters(root)
+        if args.action == "sync":
+            for path in sync_pairs(root, chapters):
+                print(f"wrote {path.relative_to(root)}")
+            return 0
+        check_pairs(chapters)
+        print(f"{len(chapters)} chapter pair(s) in sync", flush=True)
+        if args.action == "check":
+            return 0
+        build_dir = (root / args.build_dir).resolve()
+        started = time.perf_counter()
+        if not args.render_only:
+            execute_chapters(root, select_chapters(chapters, args.only), build_dir,
+                             profile=args.profile, jobs=args.jobs, data_dir=args.data_dir,
+                             parameters=dict(args.param))
+        render(root, chapters, build_dir)
+        summary = {"profile": args.profile, "seconds": round(time.perf_counter() - started, 1)}
+        print(f"book built: {json.dumps(summary)}", flush=True)
+    except BuildError as error:
+        print(f"build failed: {error}", file=sys.stderr, flush=True)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

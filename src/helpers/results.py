@@ -1,0 +1,135 @@
+"""Numbers that appear in the book's prose, and the per-chapter JSON results file.
+
+Every number a chapter states is computed in a cell and *glued* (myst-nb ``glue``) into the
+text; :class:`ChapterResults` glues it and records it in ``<results_dir>/<chapter>.json``
+together with the parameters, seed, profile, dataset and helper version, so that the
+concluding claims ledger can read every chapter's key results.
+
+Introduced in the chapter "Numerical entropy" (``notebooks/01_numerical_entropy``).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import math
+import numbers
+from pathlib import Path
+
+from . import __version__
+from ._io import write_json_atomic
+from .settings import results_dir as _default_results_dir
+
+try:  # myst-nb is present in the build; in a bare kernel glue falls back to printing
+    from myst_nb import glue as _myst_glue
+except ImportError:  # pragma: no cover - exercised only outside the book environment
+    _myst_glue = None
+
+
+class _GluedText(str):
+    """Text glued into prose: its repr is the text itself, so the page shows no quotes."""
+
+    def __repr__(self) -> str:
+        return str(self)
+
+
+def _plain(value):
+    """Convert numpy scalars and arrays to JSON-friendly Python values."""
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    if isinstance(value, dict):
+        return {str(key): _plain(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(item) for item in value]
+    return value
+
+
+class ChapterResults:
+    """Collect, glue and save a chapter's key results.
+
+    Parameters
+    ----------
+    chapter : str
+        Short chapter name, used as the file name (``numerical_entropy``).
+    parameters : dict
+        The resolved parameters (see :func:`helpers.params.resolve_parameters`).
+    results_dir : path, optional
+        Where the JSON file goes; default :func:`helpers.settings.results_dir`.
+    """
+
+    def __init__(self, chapter: str, parameters: dict, *, results_dir=None):
+        if not chapter or not chapter.replace("_", "").isalnum():
+            raise ValueError(
+                f"chapter must be a short identifier like 'numerical_entropy', got {chapter!r}."
+            )
+        self.chapter = chapter
+        self.parameters = dict(parameters)
+        self.path = Path(_default_results_dir(results_dir)) / f"{chapter}.json"
+        self.values: dict[str, dict] = {}
+
+    def record(self, name: str, value, *, interval=None, note: str | None = None):
+        """Store ``value`` (with an optional ``(low, high)`` interval) in the results file."""
+        entry = {"value": _plain(value)}
+        if interval is not None:
+            low, high = interval
+            entry["interval"] = [_plain(low), _plain(high)]
+        if note:
+            entry["note"] = note
+        self.values[name] = entry
+        return value
+
+    def glue(self, name: str, value, *, fmt: str | None = None, interval=None, note=None):
+        """Record ``value`` and glue it under ``name`` for ``{glue:text}`` roles in the prose.
+
+        With ``fmt`` the value is also glued, formatted, under ``name`` (so the prose can use
+        ``{glue:}`name```), which keeps the formatting next to the computation.
+        """
+        self.record(name, value, interval=interval, note=note)
+        shown = format(value, fmt) if fmt else value
+        if isinstance(shown, str):
+            shown = _GluedText(shown)
+        if _myst_glue is not None:
+            _myst_glue(name, shown, display=False)
+        else:  # pragma: no cover
+            print(f"{name} = {shown}")
+        return value
+
+    def glue_interval(self, name: str, value, low, high, *, fmt: str = ".3f"):
+        """Glue ``value [low, high]`` as text under ``name`` and record all three."""
+        self.record(name, value, interval=(low, high))
+        text = f"{format(value, fmt)} [{format(low, fmt)}, {format(high, fmt)}]"
+        if _myst_glue is not None:
+            _myst_glue(name, _GluedText(text), display=False)
+        return value
+
+    def glue_figure(self, name: str, figure):
+        """Glue a matplotlib figure for a ``{glue:figure}`` directive (with caption)."""
+        if _myst_glue is not None:
+            _myst_glue(name, figure, display=False)
+        return figure
+
+    def save(self) -> Path:
+        """Write the results file atomically and return its path."""
+        payload = {
+            "chapter": self.chapter,
+            "helpers_version": __version__,
+            "written": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+            "profile": self.parameters.get("profile"),
+            "dataset": self.parameters.get("dataset"),
+            "seed": self.parameters.get("seed"),
+            "parameters": _plain(self.parameters),
+            "results": self.values,
+        }
+        _reject_non_finite(payload["results"])
+        return write_json_atomic(self.path, payload)
+
+
+def _reject_non_finite(results: dict):
+    """JSON has no NaN; a NaN result is a bug upstream, so say which one."""
+    for name, entry in results.items():
+        stack = [entry["value"], *entry.get("interval", [])]
+        while stack:
+            item = stack.pop()
+            if isinstance(item, list):
+                stack.extend(item)
+            elif isinstance(item, numbers.Real) and not math.isfinite(item):
+                raise ValueError(f"result {name!r} is not finite ({item}); fix its computation.")

@@ -1,0 +1,107 @@
+"""The smoke build of every chapter, end to end, as the README's commands run it.
+
+One module-scoped build (profile ``smoke``) into a temporary build folder; the tests then read
+the rendered HTML and the results files. This is the slowest file of the suite (a minute or
+two on two cores).
+"""
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from helpers import __version__, build
+
+ROOT = Path(__file__).resolve().parents[1]
+CHAPTERS = build.list_chapters(ROOT)
+
+
+def _run(args, build_dir, **kwargs):
+    env = dict(os.environ, HELPERS_CACHE_DIR=str(build_dir / "cache"),
+               HELPERS_RESULTS_DIR=str(build_dir / "results"))
+    return subprocess.run(args, cwd=ROOT, env=env, capture_output=True, text=True, **kwargs)
+
+
+@pytest.fixture(scope="module")
+def smoke_book(tmp_path_factory):
+    build_dir = tmp_path_factory.mktemp("smoke") / "_build"
+    result = _run([sys.executable, "-m", "helpers.build", "--profile", "smoke",
+                   "--build-dir", str(build_dir)], build_dir)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return build_dir, result.stdout
+
+
+def _page(build_dir: Path, chapter) -> str:
+    return (build_dir / "html" / f"{chapter.entry}.html").read_text()
+
+
+def test_every_chapter_renders_without_cell_errors(smoke_book):
+    build_dir, log = smoke_book
+    for chapter in CHAPTERS:
+        page = _page(build_dir, chapter)
+        assert "Traceback" not in page, chapter.name
+        assert build.notebook_errors(build_dir / "executed" / f"{chapter.name}.ipynb") == []
+        assert f"finished {chapter.name}" in log  # progress is reported per chapter
+    assert (build_dir / "html" / "index.html").is_file()
+
+
+def test_glued_numbers_and_figures_reach_the_page(smoke_book):
+    build_dir, _ = smoke_book
+    for chapter in CHAPTERS:
+        page = _page(build_dir, chapter)
+        figures = re.findall(r"<figure[^>]*>.*?<img[^>]+src=\"[^\"]+\".*?<figcaption>", page, re.S)
+        assert figures, f"{chapter.name} has no captioned figure"
+    page = _page(build_dir, CHAPTERS[0])
+    results = json.loads((build_dir / "results" / "numerical_entropy.json").read_text())
+    # a glued integer from the chapter appears verbatim in the prose
+    assert str(results["results"]["corner_cells"]["value"]) in page
+
+
+def test_every_chapter_writes_its_results_file(smoke_book):
+    build_dir, _ = smoke_book
+    files = sorted((build_dir / "results").glob("*.json"))
+    assert len(files) == len(CHAPTERS)
+    for path in files:
+        payload = json.loads(path.read_text())
+        assert payload["profile"] == "smoke"
+        assert payload["helpers_version"] == __version__
+        assert {"parameters", "results", "seed", "dataset"} <= set(payload)
+        assert payload["results"], path.name
+
+
+def test_launch_buttons_and_download_point_at_the_committed_notebook(smoke_book):
+    build_dir, _ = smoke_book
+    url = build.repository_url(ROOT)
+    org_repo = url.split("github.com/")[1]
+    for chapter in CHAPTERS:
+        page = _page(build_dir, chapter)
+        assert f"colab.research.google.com/github/{org_repo}/blob/main/{chapter.entry}.ipynb" in page
+        assert "mybinder.org" in page
+        assert f"{chapter.name}.ipynb" in page  # download of the executed notebook
+
+
+def test_papermill_rerun_at_new_precisions_shows_on_the_rebuilt_page(smoke_book):
+    build_dir, _ = smoke_book
+    chapter = CHAPTERS[0]
+    output = build_dir / "executed" / f"{chapter.name}.ipynb"
+    rerun = _run([sys.executable, "-m", "papermill", str(chapter.notebook), str(output),
+                  "-p", "profile", "smoke", "-p", "bits", "[1, 2, 3]"], build_dir)
+    assert rerun.returncode == 0, rerun.stderr[-3000:]
+    render = _run([sys.executable, "-m", "helpers.build", "--render-only",
+                   "--build-dir", str(build_dir)], build_dir)
+    assert render.returncode == 0, render.stdout + render.stderr
+    assert "[1, 2, 3]" in _page(build_dir, chapter)
+    assert build.pair_problems(chapter) == []  # the source was not touched
+
+
+def test_a_bad_papermill_parameter_stops_the_chapter_with_a_clear_error(tmp_path):
+    chapter = CHAPTERS[0]
+    result = _run([sys.executable, "-m", "papermill", str(chapter.notebook),
+                   str(tmp_path / "out.ipynb"), "-p", "profile", "smoke", "-p", "bits", "[0, 1]"],
+                  tmp_path)
+    assert result.returncode != 0
+    assert "ParameterError" in result.stderr and "bits" in result.stderr

@@ -1,0 +1,169 @@
+"""The build pipeline: chapter discovery, pair sync, the repository URL, failures and swaps."""
+
+import json
+import shutil
+import textwrap
+from pathlib import Path
+
+import nbformat
+import pytest
+import yaml
+
+from helpers import build
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_every_toc_chapter_is_a_synced_pair_without_outputs():
+    chapters = build.list_chapters(ROOT)
+    assert chapters, "the table of contents lists no chapter under notebooks/"
+    for chapter in chapters:
+        assert build.pair_problems(chapter) == []
+
+
+def test_each_chapter_has_a_parameters_cell_with_bits_dataset_sizes_seed_and_profile():
+    for chapter in build.list_chapters(ROOT):
+        notebook = nbformat.read(chapter.notebook, as_version=4)
+        cells = [c for c in notebook.cells if "parameters" in c.metadata.get("tags", [])]
+        assert len(cells) == 1, chapter.name
+        names = {line.split("=")[0].strip() for line in cells[0].source.splitlines()
+                 if "=" in line and not line.startswith("#")}
+        assert {"profile", "bits", "dataset", "seed"} <= names, chapter.name
+        assert any(name.startswith("n_") for name in names), chapter.name
+
+
+def test_repository_url_is_written_once_and_stamped_into_every_setup_cell():
+    url = build.repository_url(ROOT)
+    assert url.startswith("https://")
+    for chapter in build.list_chapters(ROOT):
+        notebook = nbformat.read(chapter.notebook, as_version=4)
+        setup = notebook.cells[[i for i, c in enumerate(notebook.cells) if c.cell_type == "code"][0]]
+        assert build.SETUP_TAG in setup.metadata.get("tags", []), chapter.name
+        found = build.URL_PATTERN.findall(setup.source)
+        assert found and all(match[1] == url for match in found), chapter.name
+        assert "google.colab" in setup.source  # does nothing outside Colab
+        code_lines = [line for line in setup.source.splitlines() if not line.strip().startswith("#")]
+        assert "torch" not in "\n".join(code_lines)  # installs no torch: Colab's stays
+
+
+def test_stamp_rewrites_only_the_git_url():
+    text = 'pip install "pkg @ git+https://github.com/old/repo" # keep https://example.org'
+    stamped = build.stamp_repository_url(text, "https://github.com/new/book")
+    assert "git+https://github.com/new/book" in stamped
+    assert "https://example.org" in stamped
+
+
+def test_chapters_come_from_the_toc_in_order(tmp_path):
+    (tmp_path / "_config.yml").write_text("title: t\n")
+    toc = {"format": "jb-book", "root": "book/intro", "parts": [
+        {"caption": "a", "chapters": [{"file": "notebooks/02_b"}, {"file": "book/x"}]},
+        {"caption": "b", "chapters": [{"file": "notebooks/01_a", "sections": [
+            {"file": "notebooks/03_c"}]}]}]}
+    (tmp_path / "_toc.yml").write_text(yaml.safe_dump(toc))
+    names = [c.name for c in build.list_chapters(tmp_path)]
+    assert names == ["02_b", "01_a", "03_c"]
+    chosen = build.select_chapters(build.list_chapters(tmp_path), ["a", "03_c"])
+    assert [c.name for c in chosen] == ["01_a", "03_c"]
+    with pytest.raises(build.BuildError, match="no chapter called 'zzz'"):
+        build.select_chapters(build.list_chapters(tmp_path), ["zzz"])
+
+
+def _tiny_book(tmp_path: Path, code: str) -> Path:
+    """A one-chapter book whose chapter runs ``code`` after its parameters cell."""
+    root = tmp_path / "book_repo"
+    (root / "book").mkdir(parents=True)
+    (root / "notebooks").mkdir()
+    shutil.copy(ROOT / "_config.yml", root / "_config.yml")
+    (root / "book" / "intro.md").write_text("# Intro\n")
+    (root / "book" / "references.bib").write_text("")
+    toc = {"format": "jb-book", "root": "book/intro",
+           "chapters": [{"file": "notebooks/01_tiny"}]}
+    (root / "_toc.yml").write_text(yaml.safe_dump(toc))
+    source = textwrap.dedent("""\
+        ---
+        jupytext:
+          text_representation: {extension: .md, format_name: myst}
+        kernelspec: {display_name: Python 3, language: python, name: python3}
+        ---
+        # Tiny
+
+        ```{code-cell} ipython3
+        :tags: [parameters]
+
+        profile = "default"
+        bits = None
+        ```
+
+        ```{code-cell} ipython3
+        CODE
+        ```
+        """).replace("CODE", code)
+    (root / "notebooks" / "01_tiny.md").write_text(source)
+    build.sync_pairs(root)
+    return root
+
+
+def test_sync_then_edit_is_detected(tmp_path):
+    root = _tiny_book(tmp_path, "x = 1")
+    chapter = build.list_chapters(root)[0]
+    assert build.pair_problems(chapter) == []
+    chapter.source.write_text(chapter.source.read_text().replace("x = 1", "x = 2"))
+    with pytest.raises(build.BuildError, match="helpers.build sync"):
+        build.check_pairs([chapter])
+
+
+def test_outputs_in_the_committed_notebook_are_refused(tmp_path):
+    root = _tiny_book(tmp_path, "x = 1")
+    chapter = build.list_chapters(root)[0]
+    notebook = nbformat.read(chapter.notebook, as_version=4)
+    notebook.cells[-1].outputs = [nbformat.v4.new_output("stream", text="1")]
+    nbformat.write(notebook, chapter.notebook)
+    assert any("outputs" in problem for problem in build.pair_problems(chapter))
+
+
+def test_failing_chapter_is_named_with_its_cell_and_old_html_survives(tmp_path):
+    root = _tiny_book(tmp_path, 'raise RuntimeError("planted failure")')
+    build_dir = root / "_build"
+    old_page = build_dir / "html" / "index.html"
+    old_page.parent.mkdir(parents=True)
+    old_page.write_text("previous book")
+    chapters = build.list_chapters(root)
+    with pytest.raises(build.BuildError) as caught:
+        build.execute_chapters(root, chapters, build_dir, profile="smoke", jobs=1, data_dir=None)
+    message = str(caught.value)
+    assert "01_tiny" in message and "RuntimeError: planted failure" in message
+    assert "cell" in message
+    assert (build_dir / "failed" / "01_tiny.ipynb").is_file()
+    assert old_page.read_text() == "previous book"
+    # the source notebook was not touched by execution
+    assert build.pair_problems(chapters[0]) == []
+
+
+def test_parameters_reach_the_chapter_and_the_executed_copy_lives_in_the_build_folder(tmp_path):
+    code = "import json, os; json.dump({'profile': profile, 'bits': bits}, open('seen.json', 'w'))"
+    root = _tiny_book(tmp_path, code)
+    build_dir = root / "_build"
+    chapters = build.list_chapters(root)
+    build.execute_chapters(root, chapters, build_dir, profile="smoke", jobs=1, data_dir=None,
+                           parameters={"bits": "[1, 2, 3]"})
+    assert json.loads((root / "seen.json").read_text()) == {"profile": "smoke", "bits": "[1, 2, 3]"}
+    assert (build_dir / "executed" / "01_tiny.ipynb").is_file()
+    assert build.notebook_errors(build_dir / "executed" / "01_tiny.ipynb") == []
+
+
+def test_render_refuses_an_executed_notebook_with_errors(tmp_path):
+    root = _tiny_book(tmp_path, "x = 1")
+    build_dir = root / "_build"
+    executed = build_dir / "executed"
+    executed.mkdir(parents=True)
+    notebook = nbformat.read(root / "notebooks" / "01_tiny.ipynb", as_version=4)
+    notebook.cells[-1].outputs = [nbformat.v4.new_output("error", ename="ValueError",
+                                                         evalue="bad", traceback=[])]
+    nbformat.write(notebook, executed / "01_tiny.ipynb")
+    with pytest.raises(build.BuildError, match="ValueError: bad"):
+        build.render(root, build.list_chapters(root), build_dir)
+
+
+def test_missing_root_gives_a_clear_error(tmp_path):
+    with pytest.raises(build.BuildError, match="repository root"):
+        build.find_root(tmp_path)

@@ -1,0 +1,136 @@
+"""Linear probes: accuracy on separable and on shuffled data, bootstrap intervals, sweeps."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from helpers.probes import bootstrap_interval, probe_accuracy, probe_curve
+
+
+def blobs(n_per_class=100, n_classes=4, dim=16, spread=0.3, seed=0):
+    """Gaussian blobs around well-separated centres; returns train and test parts."""
+    rng = np.random.default_rng(seed)
+    centres = 3.0 * rng.standard_normal((n_classes, dim))
+    y = np.repeat(np.arange(n_classes), n_per_class)
+    z = centres[y] + spread * rng.standard_normal((len(y), dim))
+    order = rng.permutation(len(y))
+    z, y = z[order], y[order]
+    half = len(y) // 2
+    return z[:half], y[:half], z[half:], y[half:]
+
+
+def fine_structure(n=600, seed=4):
+    """Four classes 1 apart (noise 0.15) beside a nuisance coordinate spanning 0..20.
+
+    One global min/max maps the whole set into the unit cube, so the classes sit within
+    1/20 of it: coarse grids merge them, fine ones keep them apart.
+    """
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, 4, n)
+    centres = np.eye(4)
+    z = np.hstack([centres[y] + 0.15 * rng.standard_normal((n, 4)), 20 * rng.random((n, 1))])
+    half = n // 2
+    return z[:half], y[:half], z[half:], y[half:]
+
+
+def unit_cube_quantizer(train_z, test_z, bits):
+    low, high = train_z.min(), train_z.max()
+    step = 2.0 ** -bits
+
+    def grid(z):
+        return np.round(np.clip((z - low) / (high - low), 0, 1) / step) * step
+
+    return grid(train_z), grid(test_z)
+
+
+def test_separable_data_is_probed_near_perfectly():
+    result = probe_accuracy(*blobs(), n_bootstrap=500, seed=1)
+    assert result.accuracy >= 0.98
+    assert result.ci_low <= result.accuracy <= result.ci_high <= 1.0
+    assert result.n_train == result.n_test == 200 and result.n_features == 16
+    assert result.n_classes == 4 and result.converged
+
+
+def test_shuffled_labels_are_probed_near_chance():
+    train_z, train_y, test_z, test_y = blobs(n_per_class=250, seed=2)
+    rng = np.random.default_rng(0)
+    result = probe_accuracy(train_z, rng.permutation(train_y), test_z, rng.permutation(test_y))
+    assert abs(result.accuracy - 0.25) < 0.07
+    assert result.ci_low < 0.25 + 0.07 and result.ci_high > 0.25 - 0.07
+
+
+def test_bootstrap_interval_is_seeded_and_shrinks_with_n():
+    assert bootstrap_interval(80, 100, seed=3) == bootstrap_interval(80, 100, seed=3)
+    small = bootstrap_interval(80, 100, seed=0)
+    large = bootstrap_interval(8000, 10000, seed=0)
+    assert small[1] - small[0] > 3 * (large[1] - large[0])
+    assert small[0] < 0.8 < small[1]
+    # the binomial shortcut matches resampling the correctness vector itself
+    rng = np.random.default_rng(0)
+    correct = np.zeros(100, bool)
+    correct[:80] = True
+    resampled = correct[rng.integers(0, 100, (4000, 100))].mean(axis=1)
+    assert np.percentile(resampled, 2.5) == pytest.approx(small[0], abs=0.02)
+    assert np.percentile(resampled, 97.5) == pytest.approx(small[1], abs=0.02)
+    assert bootstrap_interval(5, 10, n_bootstrap=0) == (0.5, 0.5)
+
+
+def test_probe_input_errors():
+    train_z, train_y, test_z, test_y = blobs(n_per_class=10)
+    with pytest.raises(ValueError, match="must match"):
+        probe_accuracy(train_z, train_y[:-1], test_z, test_y)
+    with pytest.raises(ValueError, match="must match"):
+        probe_accuracy(train_z, train_y, test_z[:-2], test_y)
+    with pytest.raises(ValueError, match="features"):
+        probe_accuracy(train_z, train_y, test_z[:, :3], test_y)
+    nan_z = train_z.copy()
+    nan_z[3, 1] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        probe_accuracy(nan_z, train_y, test_z, test_y)
+    with pytest.raises(ValueError, match="single class"):
+        probe_accuracy(train_z, np.zeros_like(train_y), test_z, test_y)
+    with pytest.raises(ValueError, match="integer"):
+        probe_accuracy(train_z, train_y + 0.5, test_z, test_y)
+    with pytest.raises(ValueError, match="1-D"):
+        probe_accuracy(train_z, train_y[:, None], test_z, test_y)
+    with pytest.raises(ValueError, match="C must"):
+        probe_accuracy(train_z, train_y, test_z, test_y, C=0)
+
+
+def test_probe_curve_over_bits():
+    data = fine_structure()
+    bits = [None, 0.5, 1, 2, 4, 8]
+    calls = []
+
+    def quantizer(train_z, test_z, b):
+        calls.append(b)
+        return unit_cube_quantizer(train_z, test_z, b)
+
+    curve = probe_curve(*data, bits, quantizer=quantizer, n_bootstrap=200)
+    assert calls == [0.5, 1, 2, 4, 8]
+    assert curve.bits == bits and len(curve.results) == 6
+    assert [r.bits for r in curve.results] == [None, 0.5, 1.0, 2.0, 4.0, 8.0]
+    assert curve.full_precision() is curve.results[0]
+    accuracy = curve.accuracy
+    assert accuracy[-1] == pytest.approx(accuracy[0], abs=0.02)  # 8 bits ~ full precision
+    assert accuracy[0] > 0.95
+    assert accuracy[1] < 0.4  # half a bit merges the classes (chance is 0.25)
+    assert np.all(curve.ci_low <= accuracy) and np.all(accuracy <= curve.ci_high)
+    rows = curve.as_rows()
+    assert rows[2]["bits"] == 1.0 and set(rows[0]) >= {"accuracy", "ci_low", "ci_high"}
+    warm = probe_curve(*data, bits, quantizer=unit_cube_quantizer, n_bootstrap=0,
+                       warm_start=True)
+    np.testing.assert_allclose(warm.accuracy, accuracy, atol=0.03)
+
+
+def test_probe_curve_errors():
+    data = blobs(n_per_class=10)
+    with pytest.raises(ValueError, match="shapes"):
+        probe_curve(*data, [2], quantizer=lambda a, b, bits: (a[:, :2], b[:, :2]))
+    with pytest.raises(ValueError, match="sequence"):
+        probe_curve(*data, 4, quantizer=unit_cube_quantizer)
+    with pytest.raises(ValueError, match="empty"):
+        probe_curve(*data, [], quantizer=unit_cube_quantizer)
+    only_full = probe_curve(*data, [None])
+    assert only_full.results[0].bits is None

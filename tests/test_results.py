@@ -1,0 +1,44 @@
+"""The per-chapter results file: content, atomic writes, and refusing NaN."""
+
+import json
+
+import numpy as np
+import pytest
+
+from helpers import __version__
+from helpers.results import ChapterResults
+
+
+def test_results_file_holds_values_parameters_and_version(tmp_path):
+    results = ChapterResults("demo_chapter", {"profile": "smoke", "dataset": "digits", "seed": 3,
+                                              "bits": [1, 2]}, results_dir=tmp_path)
+    results.glue("answer", np.float64(0.5), fmt=".2f")
+    results.glue_interval("accuracy", 0.9, 0.85, 0.95)
+    results.record("curve", np.arange(3))
+    path = results.save()
+    payload = json.loads(path.read_text())
+    assert payload["chapter"] == "demo_chapter"
+    assert payload["helpers_version"] == __version__
+    assert (payload["profile"], payload["dataset"], payload["seed"]) == ("smoke", "digits", 3)
+    assert payload["parameters"]["bits"] == [1, 2]
+    assert payload["results"]["answer"]["value"] == 0.5
+    assert payload["results"]["accuracy"]["interval"] == [0.85, 0.95]
+    assert payload["results"]["curve"]["value"] == [0, 1, 2]
+
+
+def test_a_nan_result_is_refused_and_the_old_file_survives(tmp_path):
+    good = ChapterResults("demo", {"profile": "smoke"}, results_dir=tmp_path)
+    good.record("x", 1.0)
+    path = good.save()
+    before = path.read_text()
+    bad = ChapterResults("demo", {"profile": "smoke"}, results_dir=tmp_path)
+    bad.record("x", [1.0, float("nan")])
+    with pytest.raises(ValueError, match="'x' is not finite"):
+        bad.save()
+    assert path.read_text() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["demo.json"]  # no temporary left behind
+
+
+def test_chapter_name_must_be_an_identifier(tmp_path):
+    with pytest.raises(ValueError, match="chapter"):
+        ChapterResults("../escape", {}, results_dir=tmp_path)

@@ -1,0 +1,355 @@
+"""Cache (hits, misses, corruption) and deterministic, cached training and representations."""
+
+from __future__ import annotations
+
+import json
+import random
+import warnings
+from dataclasses import dataclass, replace
+
+import numpy as np
+import pytest
+
+try:
+    import torch
+except ImportError:  # the cache tests run without torch; the training tests need it
+    torch = None
+
+from helpers.cache import (
+    CacheCorruptionWarning,
+    array_fingerprint,
+    cached,
+    cached_result,
+    canonical_json,
+    key_hash,
+)
+
+# --------------------------------------------------------------------------- fixtures
+
+
+@dataclass(frozen=True)
+class Split:
+    inputs: object
+    labels: np.ndarray
+
+
+@dataclass(frozen=True)
+class DatasetSplits:
+    name: str
+    train: Split
+    test: Split
+    n_classes: int
+    class_names: tuple = ()
+    source: str = "tests"
+    description: str = ""
+
+
+def tiny_images(n_train=96, n_test=32, seed=0, n_classes=3, size=8):
+    """Class c is a bright c-th horizontal band plus noise: learnable in one epoch."""
+    rng = np.random.default_rng(seed)
+
+    def make(n):
+        labels = rng.integers(0, n_classes, n).astype(np.int64)
+        images = 0.2 * rng.random((n, 1, size, size)).astype(np.float32)
+        for i, c in enumerate(labels):
+            images[i, 0, 2 * c: 2 * c + 2] += 0.8
+        return Split(images, labels)
+
+    return DatasetSplits("tiny-images", make(n_train), make(n_test), n_classes)
+
+
+WORDS = {0: "goal team match coach".split(), 1: "stock bank market profit".split()}
+
+
+def tiny_texts(n_train=60, n_test=20, seed=0):
+    rng = np.random.default_rng(seed)
+
+    def make(n):
+        labels = rng.integers(0, 2, n).astype(np.int64)
+        texts = [" ".join(rng.choice(WORDS[int(c)] + ["the", "a", "new"], 6)) for c in labels]
+        return Split(texts, labels)
+
+    return DatasetSplits("tiny-texts", make(n_train), make(n_test), 2)
+
+
+class Recorder:
+    def __init__(self):
+        self.lines = []
+
+    def __call__(self, line):
+        self.lines.append(line)
+
+    def text(self):
+        return "\n".join(self.lines)
+
+
+# --------------------------------------------------------------------------- cache
+
+
+def _counting(value):
+    calls = []
+
+    def compute():
+        calls.append(1)
+        return value
+
+    return compute, calls
+
+
+def test_cache_hit_does_not_recompute(tmp_path):
+    key = {"model": "m", "seed": 0, "profile": "smoke"}
+    compute, calls = _counting(np.arange(5.0))
+    log = Recorder()
+    first = cached_result(key, compute, kind="reps", cache_dir=tmp_path, log=log)
+    second = cached_result(key, compute, kind="reps", cache_dir=tmp_path, log=log)
+    assert calls == [1]
+    assert not first.hit and second.hit
+    np.testing.assert_array_equal(second.value, np.arange(5.0))
+    assert "cache miss" in log.lines[0] and "cache hit" in log.lines[-1]
+    metadata = json.loads(second.path.read_text())
+    assert metadata["full_key"]["key"] == key and len(metadata["sha256"]) == 64
+
+
+@pytest.mark.parametrize("change", [
+    {"seed": 1}, {"model": "other"}, {"profile": "full"}, {"extra": None}, {"seed": 0.0 + 1e-9},
+])
+def test_cache_miss_when_key_changes(tmp_path, change):
+    key = {"model": "m", "seed": 0, "profile": "smoke"}
+    compute, calls = _counting({"w": np.ones(3)})
+    cached(key, compute, kind="reps", cache_dir=tmp_path, log=None)
+    cached({**key, **change}, compute, kind="reps", cache_dir=tmp_path, log=None)
+    assert calls == [1, 1]
+
+
+def test_cache_kind_and_version_are_part_of_key(monkeypatch):
+    import helpers.cache as cache_module
+
+    key = {"a": 1}
+    assert key_hash(key, "weights") != key_hash(key, "reps")
+    before = key_hash(key, "weights")
+    monkeypatch.setattr(cache_module, "__version__", "999")
+    assert key_hash(key, "weights") != before
+
+
+def test_canonical_json_is_order_independent_and_strict():
+    assert canonical_json({"b": 1, "a": (1, 2)}) == canonical_json({"a": [1, 2], "b": 1})
+    assert canonical_json({"x": np.int64(3), "y": np.float32(0.5)}) == '{"x":3,"y":0.5}'
+    with pytest.raises(TypeError, match="canonical JSON"):
+        canonical_json({"f": object()})
+    with pytest.raises(TypeError, match="finite"):
+        canonical_json({"f": float("nan")})
+
+
+def _corrupt_truncate(meta_path, payload_path):
+    payload_path.write_bytes(payload_path.read_bytes()[:-7])
+
+
+def _corrupt_flip(meta_path, payload_path):
+    data = bytearray(payload_path.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    payload_path.write_bytes(bytes(data))
+
+
+def _corrupt_meta(meta_path, payload_path):
+    meta_path.write_text("{not json")
+
+
+def _remove_meta(meta_path, payload_path):
+    meta_path.unlink()
+
+
+def _remove_payload(meta_path, payload_path):
+    payload_path.unlink()
+
+
+@pytest.mark.parametrize("corrupt", [_corrupt_truncate, _corrupt_flip, _corrupt_meta,
+                                     _remove_meta, _remove_payload])
+@pytest.mark.parametrize("value", [np.arange(100.0), "torch"])
+def test_corrupt_entry_is_reported_and_rebuilt(tmp_path, corrupt, value):
+    if isinstance(value, str):
+        if torch is None:
+            pytest.skip("torch is not installed")
+        value = {"state_dict": {"w": torch.arange(100.0)}, "accuracy": 0.5, "history": [1, 2]}
+    key = {"name": "entry"}
+    compute, calls = _counting(value)
+    result = cached_result(key, compute, kind="weights", cache_dir=tmp_path, log=None)
+    payload_path = result.path.parent / json.loads(result.path.read_text())["payload"]
+    corrupt(result.path, payload_path)
+    log = Recorder()
+    with pytest.warns(CacheCorruptionWarning):
+        again = cached_result(key, compute, kind="weights", cache_dir=tmp_path, log=log)
+    assert calls == [1, 1] and not again.hit
+    assert "rebuilding" in log.text()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        third = cached_result(key, compute, kind="weights", cache_dir=tmp_path, log=None)
+    assert third.hit and calls == [1, 1]
+
+
+def test_cache_rejects_unstorable_values(tmp_path):
+    with pytest.raises(TypeError, match="cache stores"):
+        cached({"k": 1}, lambda: {"f": object()}, kind="x", cache_dir=tmp_path, log=None)
+    assert not list(tmp_path.rglob("*.json"))
+
+
+def test_cache_dir_setting(tmp_path, monkeypatch):
+    monkeypatch.setenv("HELPERS_CACHE_DIR", str(tmp_path / "envcache"))
+    result = cached_result({"k": 1}, lambda: np.zeros(2), kind="x", log=None)
+    assert result.path.is_relative_to(tmp_path / "envcache")
+
+
+def test_array_fingerprint():
+    a = np.arange(12, dtype=np.float32).reshape(3, 4)
+    assert array_fingerprint(a) == array_fingerprint(a.copy())
+    assert array_fingerprint(a) != array_fingerprint(a.reshape(4, 3))
+    b = a.copy()
+    b[1, 1] += 1
+    assert array_fingerprint(a) != array_fingerprint(b)
+    assert array_fingerprint(["ab", "c"]) != array_fingerprint(["a", "bc"])
+    big = np.zeros((1000, 10))
+    assert array_fingerprint(big, max_bytes=1000) != array_fingerprint(big)
+
+
+# --------------------------------------------------------------------------- training
+
+if torch is not None:
+    from helpers.train import deterministic, extract_representations, train_model
+
+needs_torch = pytest.mark.skipif(torch is None, reason="torch is not installed")
+FAST = dict(epochs=1, batch_size=32, progress=False)
+
+
+def _same_weights(a, b):
+    sa, sb = a.model.state_dict(), b.model.state_dict()
+    return sa.keys() == sb.keys() and all(torch.equal(sa[k], sb[k]) for k in sa)
+
+
+@needs_torch
+@pytest.mark.parametrize("name,spectral_norm", [("cnn-mnist", False), ("resnet8", True)])
+def test_training_is_deterministic(tmp_path, name, spectral_norm):
+    data = tiny_images()
+    kwargs = dict(seed=3, spectral_norm=spectral_norm, log=None, **FAST)
+    if name == "resnet8":
+        kwargs["width"] = 0.25
+    first = train_model(name, data, cache_dir=tmp_path / "a", **kwargs)
+    second = train_model(name, data, cache_dir=tmp_path / "b", **kwargs)
+    assert not first.cache_hit and not second.cache_hit
+    assert _same_weights(first, second)
+    assert first.history == second.history
+    other = train_model(name, data, cache_dir=tmp_path / "c", **{**kwargs, "seed": 4})
+    assert not _same_weights(first, other)
+
+
+@needs_torch
+def test_training_is_cached_and_learns(tmp_path):
+    data = tiny_images()
+    log = Recorder()
+    first = train_model("cnn-mnist", data, seed=0, cache_dir=tmp_path, log=log, epochs=3,
+                        batch_size=16, progress=False, profile="smoke")
+    assert "cache miss" in log.text() and "training cnn-mnist" in log.text()
+    assert first.test_accuracy > 0.8 and first.train_accuracy > 0.8
+    assert len(first.history) == 3 and first.epochs_run == 3
+    log2 = Recorder()
+    second = train_model("cnn-mnist", data, seed=0, cache_dir=tmp_path, log=log2, epochs=3,
+                         batch_size=16, progress=False, profile="smoke")
+    assert second.cache_hit and "cache hit" in log2.text()
+    assert "training cnn-mnist" not in log2.text()
+    assert _same_weights(first, second)
+    assert second.test_accuracy == first.test_accuracy and second.seconds == first.seconds
+    # a different profile, or data that differ in one label, are different entries
+    third = train_model("cnn-mnist", data, seed=0, cache_dir=tmp_path, log=None, epochs=3,
+                        batch_size=16, progress=False, profile="full")
+    assert not third.cache_hit
+    labels = data.train.labels.copy()
+    labels[0] = (labels[0] + 1) % 3
+    changed = replace(data, train=Split(data.train.inputs, labels))
+    fourth = train_model("cnn-mnist", changed, seed=0, cache_dir=tmp_path, log=None, epochs=3,
+                         batch_size=16, progress=False, profile="smoke")
+    assert not fourth.cache_hit and fourth.key_hash != first.key_hash
+
+
+@needs_torch
+def test_extract_representations(tmp_path):
+    data = tiny_images()
+    trained = train_model("cnn-cifar", data, seed=0, cache_dir=tmp_path, log=None, width=0.25,
+                          **FAST)
+    log = Recorder()
+    z = extract_representations(trained, data, "test", cache_dir=tmp_path, log=log)
+    assert z.shape == (32, 128) and z.dtype == np.float32
+    with torch.no_grad():
+        direct = trained.model.represent(torch.from_numpy(data.test.inputs)).numpy()
+    np.testing.assert_allclose(z, direct, rtol=1e-5, atol=1e-6)
+    again = extract_representations(trained, data, "test", cache_dir=tmp_path, log=log)
+    assert "cache hit" in log.lines[-1]
+    np.testing.assert_array_equal(z, again)
+    train_z = extract_representations(trained, data, "train", cache_dir=tmp_path, log=None)
+    assert train_z.shape == (96, 128)
+    with pytest.raises(ValueError, match="split"):
+        extract_representations(trained, data, "validation", cache_dir=tmp_path, log=None)
+
+
+@needs_torch
+def test_transformer_on_text(tmp_path):
+    data = tiny_texts()
+    kwargs = dict(seed=0, cache_dir=tmp_path, epochs=2, batch_size=16, progress=False,
+                  min_count=1, max_length=8, model_kwargs={"n_layers": 2})
+    first = train_model("transformer-tiny", data, log=None, **kwargs)
+    assert first.tokenizer is not None and first.config["vocab_size"] == len(first.tokenizer)
+    assert first.test_accuracy > 0.7
+    second = train_model("transformer", data, log=None, **kwargs)
+    assert second.cache_hit and second.tokenizer.itos == first.tokenizer.itos
+    assert _same_weights(first, second)
+    z = extract_representations(second, data, "test", cache_dir=tmp_path, log=None)
+    assert z.shape == (20, 128)
+
+
+@needs_torch
+def test_early_stopping_keeps_best_epoch(tmp_path):
+    data = tiny_images(n_train=120)
+    trained = train_model("cnn-mnist", data, seed=0, cache_dir=tmp_path, log=None, epochs=6,
+                          batch_size=16, progress=False, val_fraction=0.25, patience=1,
+                          lr=0.05)
+    assert 1 <= trained.epochs_run <= 6
+    val = [record["val_accuracy"] for record in trained.history]
+    assert trained.val_accuracy == max(val)
+    assert trained.history[trained.best_epoch - 1]["val_accuracy"] == max(val)
+
+
+@needs_torch
+def test_training_errors(tmp_path):
+    images, texts = tiny_images(), tiny_texts()
+    common = dict(cache_dir=tmp_path, log=None, **FAST)
+    with pytest.raises(ValueError, match="unknown model"):
+        train_model("alexnet", images, **common)
+    with pytest.raises(ValueError, match="holds texts"):
+        train_model("cnn-mnist", texts, **common)
+    with pytest.raises(ValueError, match="holds images"):
+        train_model("transformer-tiny", images, **common)
+    bad = replace(images, train=Split(images.train.inputs, images.train.labels[:-1]))
+    with pytest.raises(ValueError, match="labels"):
+        train_model("cnn-mnist", bad, **common)
+    out_of_range = replace(images, n_classes=2)
+    with pytest.raises(ValueError, match="n_classes"):
+        train_model("cnn-mnist", out_of_range, **common)
+    with pytest.raises(ValueError, match="val_fraction"):
+        train_model("cnn-mnist", images, patience=2, **common)
+    assert not list(tmp_path.rglob("*.json"))
+
+
+@needs_torch
+def test_deterministic_restores_global_state():
+    random.seed(123)
+    np.random.seed(123)  # noqa: NPY002
+    torch.manual_seed(123)
+    expected = (random.random(), np.random.random(), torch.rand(1))  # noqa: NPY002
+    random.seed(123)
+    np.random.seed(123)  # noqa: NPY002
+    torch.manual_seed(123)
+    threads = torch.get_num_threads()
+    with deterministic(7, num_threads=1):
+        assert torch.are_deterministic_algorithms_enabled()
+        assert torch.get_num_threads() == 1
+        torch.rand(10), np.random.random(10), random.random()  # noqa: NPY002
+    assert (random.random(), np.random.random(), torch.rand(1)) == expected  # noqa: NPY002
+    assert torch.get_num_threads() == threads
+    assert not torch.are_deterministic_algorithms_enabled()

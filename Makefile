@@ -41,5 +41,10 @@ lint: setup
 test: lint  ## lint, then unit tests, pair sync and the smoke build of every chapter
 	$(BIN)/python -m pytest
 
+bench: setup  ## covering-engine benchmark at the issue's sizes (prints JSON)
+	$(BIN)/python -m helpers.bench covering --n 10000 --d 128 --json
+	$(BIN)/python -m helpers.bench covering --n 100000 --d 128 --json --skip-reference
+	$(BIN)/python -m helpers.bench matmul
+
 clean:
 	rm -rf _build

@@ -79,7 +79,8 @@ def test_launch_buttons_and_download_point_at_the_committed_notebook(smoke_book)
     org_repo = url.split("github.com/")[1]
     for chapter in CHAPTERS:
         page = _page(build_dir, chapter)
-        assert f"colab.research.google.com/github/{org_repo}/blob/main/{chapter.entry}.ipynb" in page
+        colab = f"colab.research.google.com/github/{org_repo}/blob/main/{chapter.entry}.ipynb"
+        assert colab in page
         assert "mybinder.org" in page
         assert f"{chapter.name}.ipynb" in page  # download of the executed notebook
 

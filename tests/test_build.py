@@ -37,12 +37,13 @@ def test_repository_url_is_written_once_and_stamped_into_every_setup_cell():
     assert url.startswith("https://")
     for chapter in build.list_chapters(ROOT):
         notebook = nbformat.read(chapter.notebook, as_version=4)
-        setup = notebook.cells[[i for i, c in enumerate(notebook.cells) if c.cell_type == "code"][0]]
+        setup = next(cell for cell in notebook.cells if cell.cell_type == "code")
         assert build.SETUP_TAG in setup.metadata.get("tags", []), chapter.name
         found = build.URL_PATTERN.findall(setup.source)
         assert found and all(match[1] == url for match in found), chapter.name
         assert "google.colab" in setup.source  # does nothing outside Colab
-        code_lines = [line for line in setup.source.splitlines() if not line.strip().startswith("#")]
+        code_lines = [line for line in setup.source.splitlines()
+                      if not line.strip().startswith("#")]
         assert "torch" not in "\n".join(code_lines)  # installs no torch: Colab's stays
 
 

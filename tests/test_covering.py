@@ -175,6 +175,30 @@ def test_float32_input(precision):
     assert_same_as_reference(grid, eps, "euclidean", precision=precision)
 
 
+@pytest.mark.parametrize("factor", [2.0**-600, 1e-200, 1e-30, 1e30, 2.0**400])
+def test_extreme_scales(factor):
+    """Tiny and huge coordinates: float32 products must neither underflow nor overflow."""
+    rng = np.random.default_rng(19)
+    grid = integer_grid(6, 2)[rng.permutation(36)]
+    cloud = rng.random((80, 5))
+    for points, eps in ((grid, 1.0), (grid, math.sqrt(2.0)), (cloud, 0.3), (cloud, 0.05)):
+        data = points * factor
+        for precision in covering.PRECISIONS:
+            scales = neighbour_scales(data, precision=precision, block_size=16)
+            assert_same_as_reference(
+                data, eps * factor, "euclidean", precision=precision, scales=scales
+            )
+        np.testing.assert_allclose(
+            scales.nearest.min() / factor,
+            1.0
+            if points is grid
+            else exact_distances(cloud, "euclidean")[np.triu_indices(80, 1)].min(),
+            rtol=1e-3,
+        )
+    with pytest.raises(ValueError, match="overflow"):
+        greedy_net(np.array([[0.0], [1e200]]), 1.0)
+
+
 def test_order_argument():
     rng = np.random.default_rng(6)
     points = rng.random((120, 3))
@@ -209,6 +233,8 @@ def test_scales_must_match():
         greedy_net(points[:40], 0.1, scales=scales)
     with pytest.raises(ValueError, match="scales were computed"):
         greedy_net(points, 0.1, scales=scales, metric="chebyshev")
+    with pytest.raises(ValueError, match="scales were computed"):
+        greedy_net(points[::-1], 0.1, scales=scales)  # same shape, other points
     nearest = scales.nearest
     exact = exact_distances(points, "euclidean") + np.diag(np.full(50, np.inf))
     np.testing.assert_allclose(nearest, exact.min(axis=1), rtol=1e-4, atol=1e-4)

@@ -603,3 +603,16 @@ def test_real_shared_data():
     assert "md5 matches" in news.source
     status = dataset_status(SHARED_DATA)
     assert status["mnist"][0] and not status["cifar10"][0] and not status["ag_news"][0]
+
+
+def test_missing_real_dataset_is_substituted_and_said(tmp_path):
+    splits, note = data.load_dataset_or_substitute(
+        "mnist", "digits", data_dir=tmp_path, download=False, n_train=100, n_test=50,
+        substitute_sizes={"n_train": 40, "n_test": 20})
+    assert splits.name == "digits" and len(splits.train) == 40
+    assert "mnist is not available" in note and "digits" in note
+
+
+def test_present_dataset_is_not_substituted():
+    splits, note = data.load_dataset_or_substitute("digits", "mnist5k", n_train=30)
+    assert splits.name == "digits" and note is None

@@ -134,3 +134,17 @@ def test_probe_curve_errors():
         probe_curve(*data, [], quantizer=unit_cube_quantizer)
     only_full = probe_curve(*data, [None])
     assert only_full.results[0].bits is None
+
+
+def test_probe_curve_default_quantizer_is_the_books():
+    quantize_module = pytest.importorskip("helpers.quantize")
+    data = fine_structure(n=200)
+
+    def books(train_z, test_z, bits):
+        scaler = quantize_module.fit_unit_cube(train_z)
+        return (quantize_module.quantize(scaler.transform(train_z), bits),
+                quantize_module.quantize(scaler.transform(test_z), bits))
+
+    default = probe_curve(*data, [1, 3], n_bootstrap=0)
+    explicit = probe_curve(*data, [1, 3], quantizer=books, n_bootstrap=0)
+    np.testing.assert_array_equal(default.accuracy, explicit.accuracy)

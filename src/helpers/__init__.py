@@ -8,10 +8,16 @@ docstring, in the manner of d2l:
 - :mod:`helpers.covering` -- greedy epsilon-nets and the capacity curve;
 - :mod:`helpers.information` -- entropy estimates and the ``log2 n`` ceiling;
 - :mod:`helpers.geometry` -- nearest-neighbour scale and intrinsic dimension;
+- :mod:`helpers.models`, :mod:`helpers.train`, :mod:`helpers.cache` -- the proposal's four
+  models, deterministic training, and the on-disk cache keyed by parameter hash;
+- :mod:`helpers.probes` -- linear probes on quantized representations;
+- :mod:`helpers.representations` -- a small learned representation without torch;
 - :mod:`helpers.params` -- build profiles and validated notebook parameters;
 - :mod:`helpers.results` -- glued numbers and the per-chapter JSON results file;
 - :mod:`helpers.plotting` -- shared figure style;
-- :mod:`helpers.build` -- the papermill + jupyter-book pipeline.
+- :mod:`helpers.settings` -- the data, cache and results folders;
+- :mod:`helpers.build` -- the papermill + jupyter-book pipeline;
+- :mod:`helpers.bench` -- benchmarks that print figures.
 """
 
 __version__ = "0.1.0"

@@ -12,7 +12,8 @@ MIN_BITS_EXCLUSIVE = 0.0
 MAX_BITS = 52.0
 
 
-def check_points(points, *, name: str = "Z", dtype=np.float64, allow_1d: bool = False) -> np.ndarray:
+def check_points(points, *, name: str = "Z", dtype=np.float64,
+                 allow_1d: bool = False) -> np.ndarray:
     """Return ``points`` as a finite, non-empty 2-D float array of shape (n, d).
 
     Parameters

@@ -125,6 +125,7 @@ def bench_covering(args) -> dict:
     )
     seconds_curve = time.perf_counter() - began
     seconds_fast = seconds_scales + seconds_curve
+    peak_after_fast = _peak_rss_mb()  # data + engine, before any reference run
     gemm_flop = curve.stats.get("gemm_flop", 0) + scales.stats.get("gemm_flop", 0)
     score_seconds = curve.stats.get("score_seconds", 0.0) + scales.stats.get("score_seconds", 0.0)
     # Reference on a spread of affordable radii; compare the centre indices.
@@ -160,7 +161,7 @@ def bench_covering(args) -> dict:
         "seed": args.seed,
         "input_dtype": "float32" if args.float32 else "float64",
         "device": args.device or "numpy",
-        "precision": args.precision,
+        "precision": scales.precision,
         "eps_count": int(len(curve.eps)),
         "eps_min": float(curve.eps[0]),
         "eps_max": float(curve.eps[-1]),
@@ -183,6 +184,7 @@ def bench_covering(args) -> dict:
             else None
         ),
         "peak_rss_mb": round(_peak_rss_mb(), 1),
+        "peak_rss_mb_after_fast": round(peak_after_fast, 1),
         "load_average_start": load_start,
         "load_average_end": _load(),
         "cpu_count": os.cpu_count(),
@@ -291,7 +293,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="only radii whose estimated reference time is below this (s)",
     )
     cover.add_argument("--device", default=None, help="torch device (default: numpy engine)")
-    cover.add_argument("--precision", default="float32", choices=covering.PRECISIONS)
+    cover.add_argument("--precision", default="auto", choices=covering.PRECISIONS)
     cover.add_argument("--block-size", type=int, default=covering.DEFAULT_BLOCK_SIZE)
     cover.add_argument("--float32", action="store_true", help="float32 input points")
     mm = commands.add_parser("matmul", help="matrix-multiply peak of this machine (JSON)")

@@ -177,8 +177,15 @@ def sync_pairs(root: Path, chapters: list[Chapter] | None = None) -> list[Path]:
     import jupytext
 
     url = repository_url(root)
+    chapters = chapters or list_chapters(root)
+    missing = [chapter.entry for chapter in chapters if not chapter.source.is_file()]
+    if missing:
+        raise BuildError(
+            f"_toc.yml lists chapters without a jupytext source: {missing}; write "
+            f"notebooks/<name>{SOURCE_SUFFIX} or remove the entry."
+        )
     written = []
-    for chapter in chapters or list_chapters(root):
+    for chapter in chapters:
         text = chapter.source.read_text()
         stamped = stamp_repository_url(text, url)
         if stamped != text:

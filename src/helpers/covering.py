@@ -22,17 +22,18 @@ The engine reproduces those decisions bit for bit:
 - Chebyshev distances involve no rounding beyond the coordinate differences, so the engine
   computes them directly in float64; they equal the reference's values exactly.
 - Euclidean squared distances are computed by one matrix product of augmented rows
-  ``[-2x, |x|^2, 1] . [c, 1, |c|^2]`` on mean-centred data, in float32 by default
-  (``precision="float32"``) or float64. Standard floating-point error analysis bounds the
-  error of that product by ``~(d + 2) u (|x| + |c|)^2`` for unit roundoff ``u`` whatever the
-  summation order of the BLAS; the engine uses twice that bound (plus the float64 error of
-  the reference itself) as a band around ``eps^2``. Pairs whose approximate value is outside
-  the band are decided by it; pairs inside it are recomputed with the reference's own
-  formula in float64 on the CPU. Results therefore do not depend on the precision, the
-  device or the block size, only the speed does. (If torch is set to run float32 products
-  in TF32 or bfloat16, the band is widened to that precision's roundoff.) The re-check
-  relies on numpy's row-wise ``einsum`` giving a row the same value wherever it sits in an
-  array; ``tests/test_covering.py`` checks that assumption.
+  ``[-2x, |x|^2, 1] . [c, 1, |c|^2]`` on centred data rescaled by an exact power of two (so float32
+  neither overflows nor underflows), in float32 (``precision="float32"``; the default
+  ``"auto"`` picks it for d >= 16) or float64. Standard floating-point error analysis bounds
+  the error of that product by ``~(d + 2) u (|x| + |c|)^2`` for unit roundoff ``u`` whatever
+  the summation order of the BLAS; the engine uses twice that bound (plus the float64 error
+  of the reference itself) as a band around ``eps^2``. Pairs whose approximate value is
+  outside the band are decided by it; pairs inside it are recomputed with the reference's
+  own formula in float64 on the CPU. Results therefore do not depend on the precision, the
+  device or the block size, only the speed does. (If torch is set to run float32 products in
+  TF32 or bfloat16, the band is widened to that precision's roundoff.) The re-check relies
+  on numpy's row-wise ``einsum`` giving a row the same value wherever it sits in an array;
+  ``tests/test_covering.py`` checks that assumption.
 
 Shortcuts that change no decision
 ---------------------------------
@@ -67,7 +68,11 @@ import numpy as np
 from ._validation import check_points, check_positive
 
 METRICS = ("euclidean", "chebyshev")
-PRECISIONS = ("float32", "float64")
+PRECISIONS = ("auto", "float32", "float64")
+#: With ``precision="auto"``, Euclidean products run in float32 from this dimension on
+#: (where they dominate the cost) and in float64 below it (where a narrower band means
+#: fewer exact re-checks and the products are cheap anyway).
+AUTO_FLOAT32_MIN_DIM = 16
 METHODS = ("greedy", "farthest_first")
 
 #: Points per block in the greedy pass (memory ~ block_size x centre_chunk scores).
@@ -314,6 +319,13 @@ def _backend(device, dtype):
 # --------------------------------------------------------------------------------------
 
 
+def _fingerprint(points: np.ndarray) -> int:
+    """A cheap checksum that tells one point set from another (shape, sums, sampled rows)."""
+    step = max(1, len(points) // 64)
+    summary = (points.shape, points.sum(axis=0).tobytes(), points[::step].tobytes())
+    return hash(summary)
+
+
 class _Engine:
     """Distance scores between rows, with thresholds that make decisions exact.
 
@@ -324,25 +336,43 @@ class _Engine:
     scores in between are settled by :meth:`exact_within`.
     """
 
-    def __init__(self, points: np.ndarray, metric: str, device=None, precision="float32"):
+    def __init__(self, points: np.ndarray, metric: str, device=None, precision="auto"):
         self.points = points
         self.metric = metric
         self.n, self.d = points.shape
         self.device = device
+        self.fingerprint = _fingerprint(points)
         # Work counters: GEMM flops, Chebyshev coordinate comparisons, seconds in scoring
         # (on CUDA the seconds count launches, not the asynchronous work).
         self.stats = {"gemm_flop": 0, "distance_evaluations": 0, "score_seconds": 0.0}
+        self.exponent = 0  # scores are in units of 2**exponent (distance) / 4**exponent
         if metric == "chebyshev":
             # Exact in float64: only the coordinate differences round, as in the reference.
+            _check_precision(precision)
             self.precision = "float64"
             self.backend = _backend(device, np.float64)
             self.query_rows = self.centre_rows = self.backend.asarray(points)
             self.band_abs = self.band_rel = 0.0
             return
-        self.precision = _check_precision(precision)
+        precision = _check_precision(precision)
+        if precision == "auto":
+            precision = "float32" if self.d >= AUTO_FLOAT32_MIN_DIM else "float64"
+        self.precision = precision
         dtype = np.float32 if precision == "float32" else np.float64
         self.backend = _backend(device, dtype)
-        centred = points - points.mean(axis=0)
+        # Centre on the bounding box's midpoint (no overflow), then scale by a power of two
+        # (exact) so that the largest norm is in [1/2, 1): float32 neither overflows nor
+        # underflows on the squares, and eps is rescaled by the same exact factor.
+        centred = points - (points.min(axis=0) / 2 + points.max(axis=0) / 2)
+        largest = float(np.abs(centred).max())
+        if not np.isfinite(largest) or largest > 1e150:
+            raise ValueError(
+                "points span more than 1e150 in a coordinate; the squared distances would "
+                "overflow float64. Rescale the data (covering numbers scale with it)."
+            )
+        if largest > 0:
+            self.exponent = int(np.frexp(largest * math.sqrt(self.d))[1])
+            centred = np.ldexp(centred, -self.exponent)
         squares = np.einsum("ij,ij->i", centred, centred)
         width = self.d + 2
         query = np.empty((self.n, width), dtype=dtype)
@@ -364,19 +394,35 @@ class _Engine:
                 unit = 2.0**-8
         else:
             unit = _U64
-        scale = (2.0 * math.sqrt(float(squares.max()))) ** 2  # (|x| + |c|)^2 <= scale
+        scale = 4.0 * float(squares.max())  # (|x| + |c|)^2 <= scale <= 4
         # Product error (any summation order) + input rounding, doubled for safety, plus
-        # the float64 rounding of the centring and of the reference's own distance.
-        self.band_abs = 2.0 * (width + 8) * unit * scale + 4.0 * (width + 8) * _U64 * scale
+        # the float64 rounding of the centring and of the reference's own distance, plus
+        # float32 underflow of tiny coordinates (absolute, ~1e-45 each).
+        self.band_abs = 2.0 * (width + 8) * unit * scale + 4.0 * (width + 8) * _U64 * scale + 1e-30
+        # The reference's own squares underflow below 2**-1074 (absolute, original units):
+        # only matters for absurdly small data, where it sends every pair to the re-check.
+        self.band_abs += math.ldexp(4.0 * (width + 8) * 2.0**-1074, -2 * self.exponent)
         self.band_rel = 4.0 * (width + 8) * _U64
 
     # thresholds in score units -------------------------------------------------------
+    def scaled(self, distance):
+        """Distances in the engine's units (exact power-of-two rescaling)."""
+        return np.ldexp(distance, -self.exponent)
+
     def thresholds(self, eps: float) -> tuple[float, float]:
         if self.metric == "chebyshev":
             return eps, eps
+        eps = float(self.scaled(eps))
         squared = eps * eps
         band = self.band_abs + self.band_rel * squared
-        return squared - band, squared + band
+        low, high = squared - band, squared + band
+        # beyond float32's range: use infinities (same decisions, no overflow on the cast)
+        return (-math.inf if low < -1e38 else low), (math.inf if high > 1e38 else high)
+
+    def candidate_limit(self, distance: np.ndarray) -> np.ndarray:
+        """Largest score at which the true distance may still be <= ``distance`` (array)."""
+        squared = self.scaled(distance) ** 2  # inf stays inf
+        return squared * (1.0 + self.band_rel) + self.band_abs
 
     def scores(self, left, right):
         began = time.perf_counter()
@@ -443,8 +489,8 @@ class NeighbourScales:
     precision: str
     n: int
     d: int
-    band_abs: float = field(repr=False, default=0.0)
-    band_rel: float = field(repr=False, default=0.0)
+    exponent: int = field(repr=False, default=0)
+    fingerprint: int = field(repr=False, default=0)
     stats: dict = field(repr=False, default_factory=dict)
 
     @property
@@ -456,15 +502,16 @@ class NeighbourScales:
         """
         score = np.minimum(self.earlier, self.later)
         if self.metric == "euclidean":
-            return np.sqrt(np.maximum(score, 0.0))
+            return np.ldexp(np.sqrt(np.maximum(score, 0.0)), self.exponent)
         return score.copy()
 
     def _check_matches(self, engine: _Engine) -> None:
-        if (self.n, self.d, self.metric, self.precision) != (
+        if (self.n, self.d, self.metric, self.precision, self.fingerprint) != (
             engine.n,
             engine.d,
             engine.metric,
             engine.precision,
+            engine.fingerprint,
         ):
             raise ValueError(
                 "scales were computed for other points or settings "
@@ -501,8 +548,8 @@ def _neighbour_scales(engine: _Engine, block_size: int) -> NeighbourScales:
         precision=engine.precision,
         n=n,
         d=engine.d,
-        band_abs=engine.band_abs,
-        band_rel=engine.band_rel,
+        exponent=engine.exponent,
+        fingerprint=engine.fingerprint,
         stats=dict(engine.stats),
     )
 
@@ -513,7 +560,7 @@ def neighbour_scales(
     metric: str = "euclidean",
     block_size: int = DEFAULT_BLOCK_SIZE,
     device=None,
-    precision: str = "float32",
+    precision: str = "auto",
 ) -> NeighbourScales:
     """One blocked pass over all pairs giving each point's nearest earlier and later scores.
 
@@ -669,7 +716,7 @@ def greedy_net(
     metric: str = "euclidean",
     block_size: int = DEFAULT_BLOCK_SIZE,
     device=None,
-    precision: str = "float32",
+    precision: str = "auto",
     scales: NeighbourScales | None = None,
     order=None,
 ) -> np.ndarray:
@@ -693,9 +740,10 @@ def greedy_net(
         Points per block; memory is O(n d + block_size * 4096) scores.
     device : str or torch.device, optional
         ``None`` runs on numpy; a torch device ("cpu", "cuda") runs the same engine in torch.
-    precision : {"float32", "float64"}
-        Precision of the Euclidean matrix products (Chebyshev is always exact float64). It
-        changes speed and the number of re-checked pairs, never the result.
+    precision : {"auto", "float32", "float64"}
+        Precision of the Euclidean matrix products (Chebyshev is always exact float64);
+        ``auto`` is float32 for d >= 16, else float64. It changes speed and the number of
+        re-checked pairs, never the result.
     scales : NeighbourScales, optional
         From :func:`neighbour_scales` on the same points and settings; lets points with no
         earlier (later) neighbour within ``eps`` skip comparisons. Worth it when the net is
@@ -823,10 +871,7 @@ def farthest_first(
         vector = backend.vector(engine.centre_rows, current)
         if metric == "euclidean":
             score = backend.mat_vec(engine.query_rows, vector)
-            squared = nearest * nearest  # inf stays inf
-            candidates = np.flatnonzero(
-                score <= squared * (1.0 + engine.band_rel) + engine.band_abs
-            )
+            candidates = np.flatnonzero(score <= engine.candidate_limit(nearest))
         else:
             candidates = np.flatnonzero(nearest > 0)
         if candidates.size:
@@ -1031,7 +1076,7 @@ def capacity_curve(
     method: str = "greedy",
     device=None,
     block_size: int = DEFAULT_BLOCK_SIZE,
-    precision: str = "float32",
+    precision: str = "auto",
     lower_from: str = "grid",
     scales: NeighbourScales | None = None,
 ) -> CapacityCurve:

@@ -9,7 +9,14 @@ chapter "Precision lower bound"; the synthetic point sets (:func:`sample_shape`)
 
 from ._base import DatasetFormatError, DatasetNotFoundError, DatasetSplits, Split
 from ._download import DownloadError
-from .loaders import DATASETS, EMBEDDED_DATASETS, REAL_DATASETS, dataset_status, load_dataset
+from .loaders import (
+    DATASETS,
+    EMBEDDED_DATASETS,
+    REAL_DATASETS,
+    dataset_status,
+    load_dataset,
+    load_dataset_or_substitute,
+)
 from .synthetic import SHAPES, analytic_covering_number, sample_shape
 from .topics import TopicModel, topics_model
 
@@ -27,6 +34,7 @@ __all__ = [
     "analytic_covering_number",
     "dataset_status",
     "load_dataset",
+    "load_dataset_or_substitute",
     "sample_shape",
     "topics_model",
 ]

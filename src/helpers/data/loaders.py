@@ -349,3 +349,38 @@ def dataset_status(data_dir=None) -> dict[str, tuple[bool, str]]:
             status[name] = (False, f"needs {what}: pip install {what}.")
     status["topics"] = (True, "synthetic, generated on the fly; works offline.")
     return status
+
+
+def load_dataset_or_substitute(name: str, substitute: str, *, substitute_sizes: dict | None = None,
+                               **kwargs) -> tuple[DatasetSplits, str | None]:
+    """Load ``name``; if its files are missing and cannot be downloaded, load ``substitute``.
+
+    The ``full`` profile uses this so that a chapter still runs, and says so, when a real
+    dataset is absent. Only a missing dataset triggers the substitute: a corrupt file still
+    raises :class:`DatasetFormatError`, because silently replacing bad data would hide it.
+
+    Parameters
+    ----------
+    name, substitute : str
+        Dataset names (see :data:`DATASETS`).
+    substitute_sizes : dict, optional
+        ``n_train`` / ``n_test`` for the substitute (default: its whole splits).
+    **kwargs
+        Passed to :func:`load_dataset` for ``name``; ``seed`` is passed to both.
+
+    Returns
+    -------
+    splits : DatasetSplits
+    note : str or None
+        ``None`` when ``name`` itself was loaded, else a sentence saying what is missing and
+        what was used instead, for the chapter to print.
+    """
+    try:
+        return load_dataset(name, **kwargs), None
+    except DatasetNotFoundError as error:
+        sizes = dict(substitute_sizes or {})
+        splits = load_dataset(substitute, seed=kwargs.get("seed", 0), **sizes)
+        reason = str(error).splitlines()[0]
+        note = (f"{name} is not available ({reason}); this run used {substitute} instead. "
+                f"Provide {name} in the data directory to run on it.")
+        return splits, note

@@ -1,0 +1,328 @@
+"""Exact covering and packing numbers of tiny samples, by enumerating every subset.
+
+Introduced in the chapter "Greedy covering" (``notebooks/03_greedy_covering``), which measures
+how far the greedy net, greedy set cover and farthest-first traversal of
+:mod:`helpers.covering` are from the optimum. The optimum is only computable for a handful of
+points, so everything here is exponential in ``n`` and refuses more than
+:data:`MAX_POINTS` points.
+
+For a sample ``S`` of ``n`` points, a radius ``eps`` and closed balls (the decisions
+"``distance <= eps``" are exactly those of :func:`helpers.covering.greedy_net_reference`):
+
+- the *internal covering number* ``N^int_eps(S)`` is the fewest points of ``S`` whose
+  eps-balls cover ``S`` (a minimum dominating set of the graph "within eps");
+- the *packing number* ``M_eps(S)`` is the most points of ``S`` pairwise farther than ``eps``
+  apart (a maximum independent set of that graph);
+- the smallest *maximal* eps-separated subset (a minimum independent dominating set).
+
+Every greedy net is a maximal eps-separated subset, and every maximal eps-separated subset
+is the greedy net of some visiting order (list its points first). So over all visiting
+orders the greedy net's size ranges exactly from the third number to the second.
+
+All three come from one pass over the ``2**n`` subsets: the union of the balls and the
+independence of a subset are built from the subset without its highest point, so the whole
+table costs ``O(2**n)`` vectorized operations.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ._validation import check_points, check_positive
+from .covering import METRICS, eps_incidence
+
+#: Largest number of points (or candidate sets) that is enumerated: 2**20 subsets.
+MAX_POINTS = 20
+#: Largest sample for :func:`optimal_k_center_radii` (it stores n distances per subset).
+K_CENTER_MAX_POINTS = 16
+#: Largest number of elements of :func:`minimum_set_cover` (bitmasks in int64).
+MAX_ELEMENTS = 62
+
+
+def _check_size(n: int, limit: int, what: str) -> None:
+    if n > limit:
+        raise ValueError(
+            f"{what} has {n} points; exact enumeration visits 2**n subsets and is limited to "
+            f"{limit}. Subsample, or use helpers.covering.greedy_set_cover for an "
+            "approximation with a guarantee."
+        )
+
+
+def _row_masks(incidence: np.ndarray) -> np.ndarray:
+    """Each row of a boolean matrix as an int64 bitmask over its columns."""
+    weights = np.left_shift(np.int64(1), np.arange(incidence.shape[1], dtype=np.int64))
+    return (incidence.astype(np.int64) * weights).sum(axis=1)
+
+
+def _subset_tables(masks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For every subset ``s`` of rows (bit ``i`` of ``s`` = row ``i``): union mask and size."""
+    count = len(masks)
+    union = np.zeros(1 << count, dtype=np.int64)
+    size = np.zeros(1 << count, dtype=np.int8)
+    for row, mask in enumerate(masks):
+        half = 1 << row
+        np.bitwise_or(union[:half], mask, out=union[half : 2 * half])
+        np.add(size[:half], 1, out=size[half : 2 * half])
+    return union, size
+
+
+def _independent_table(neighbours: np.ndarray) -> np.ndarray:
+    """For every subset: true when no two of its points are neighbours (bitmask rows)."""
+    count = len(neighbours)
+    independent = np.ones(1 << count, dtype=bool)
+    for row, mask in enumerate(neighbours):
+        half = 1 << row
+        lower = np.arange(half, dtype=np.int64)  # the subsets of rows below ``row``
+        np.logical_and(
+            independent[:half], (lower & mask) == 0, out=independent[half : 2 * half]
+        )
+    return independent
+
+
+def _members(subset: int) -> np.ndarray:
+    return np.array([bit for bit in range(subset.bit_length()) if subset >> bit & 1],
+                    dtype=np.int64)
+
+
+def _best(valid: np.ndarray, size: np.ndarray, *, largest: bool = False) -> np.ndarray:
+    """Members of the smallest (or largest) valid subset; ties go to the smallest bitmask."""
+    candidates = np.flatnonzero(valid)
+    sizes = size[candidates]
+    target = sizes.max() if largest else sizes.min()
+    return _members(int(candidates[np.argmax(sizes == target)]))
+
+
+def minimum_set_cover(incidence) -> np.ndarray:
+    """Exact minimum set cover: the fewest rows whose true entries cover every column.
+
+    Parameters
+    ----------
+    incidence : array_like of bool, shape (m, n)
+        ``incidence[i, j]`` is true when candidate set ``i`` contains element ``j``;
+        ``m <= MAX_POINTS`` candidate sets, ``n <= MAX_ELEMENTS`` elements.
+
+    Returns
+    -------
+    numpy.ndarray of int64
+        Indices of the chosen rows, increasing. Among covers of the least size, the one
+        whose bitmask ``sum(2**i)`` is smallest.
+
+    Raises
+    ------
+    ValueError
+        If the matrix is not 2-D boolean, is too large, or some element is in no set.
+
+    Notes
+    -----
+    Introduced in the chapter "Greedy covering", as the optimum against which
+    :func:`helpers.covering.greedy_set_cover` is measured. Cost ``O(2**m)``.
+    """
+    matrix = np.asarray(incidence)
+    if matrix.ndim != 2 or matrix.dtype != bool:
+        raise ValueError(
+            f"incidence must be a 2-D boolean matrix (sets x elements), got dtype "
+            f"{matrix.dtype} and shape {matrix.shape}."
+        )
+    sets, elements = matrix.shape
+    if sets == 0 or elements == 0:
+        raise ValueError(f"incidence is empty (shape {matrix.shape}).")
+    _check_size(sets, MAX_POINTS, "the family of candidate sets")
+    if elements > MAX_ELEMENTS:
+        raise ValueError(f"at most {MAX_ELEMENTS} elements are supported, got {elements}.")
+    orphans = np.flatnonzero(~matrix.any(axis=0))
+    if orphans.size:
+        raise ValueError(
+            f"elements {orphans[:5].tolist()} are in no candidate set, so no cover exists."
+        )
+    union, size = _subset_tables(_row_masks(matrix))
+    everything = (1 << elements) - 1
+    return _best(union == everything, size)
+
+
+@dataclass(frozen=True)
+class ExactCovering:
+    """Exact covering and packing numbers of one tiny sample at one radius.
+
+    Attributes
+    ----------
+    min_cover : numpy.ndarray
+        A smallest set of sample points whose closed eps-balls cover the sample; its size
+        is the internal covering number ``N^int_eps``.
+    min_maximal_separated : numpy.ndarray
+        A smallest maximal eps-separated subset: the smallest greedy net over all orders.
+    max_separated : numpy.ndarray
+        A largest eps-separated subset; its size is the packing number ``M_eps``, the
+        largest greedy net over all orders.
+    eps : float
+    metric : str
+    n : int
+    """
+
+    min_cover: np.ndarray
+    min_maximal_separated: np.ndarray
+    max_separated: np.ndarray
+    eps: float
+    metric: str
+    n: int
+
+    @property
+    def internal_covering_number(self) -> int:
+        return len(self.min_cover)
+
+    @property
+    def smallest_greedy_net(self) -> int:
+        return len(self.min_maximal_separated)
+
+    @property
+    def packing_number(self) -> int:
+        return len(self.max_separated)
+
+
+def _tiny_points(points, metric: str, limit: int) -> np.ndarray:
+    array = check_points(points, name="points")
+    if metric not in METRICS:
+        raise ValueError(f"metric must be one of {METRICS}, got {metric!r}.")
+    _check_size(len(array), limit, "the sample")
+    return array
+
+
+def exact_covering(points, eps: float, *, metric: str = "euclidean") -> ExactCovering:
+    """Internal covering number, packing number and the greedy net's range, exactly.
+
+    Parameters
+    ----------
+    points : array_like, shape (n, d)
+        At most :data:`MAX_POINTS` points.
+    eps : float
+        Radius, > 0. Two points are within eps when their distance is ``<= eps``, decided
+        exactly as :func:`helpers.covering.greedy_net_reference` decides it.
+    metric : {"euclidean", "chebyshev"}
+
+    Returns
+    -------
+    ExactCovering
+        ``N^int_eps <= smallest_greedy_net <= packing_number = M_eps``.
+
+    Notes
+    -----
+    Introduced in the chapter "Greedy covering". Cost ``O(2**n)`` time and memory.
+    """
+    array = _tiny_points(points, metric, MAX_POINTS)
+    eps = check_positive(eps, name="eps")
+    within = eps_incidence(array, eps, metric=metric)
+    masks = _row_masks(within)
+    union, size = _subset_tables(masks)
+    neighbours = _row_masks(within & ~np.eye(len(array), dtype=bool))
+    independent = _independent_table(neighbours)
+    everything = (1 << len(array)) - 1
+    dominating = union == everything
+    return ExactCovering(
+        min_cover=_best(dominating, size),
+        min_maximal_separated=_best(dominating & independent, size),
+        max_separated=_best(independent, size, largest=True),
+        eps=eps,
+        metric=metric,
+        n=len(array),
+    )
+
+
+def minimum_internal_cover(points, eps: float, *, metric: str = "euclidean") -> np.ndarray:
+    """A smallest set of sample points whose eps-balls cover the sample (exact).
+
+    See :func:`exact_covering`; introduced in the chapter "Greedy covering".
+    """
+    array = _tiny_points(points, metric, MAX_POINTS)
+    eps = check_positive(eps, name="eps")
+    return minimum_set_cover(eps_incidence(array, eps, metric=metric))
+
+
+def _distances(points: np.ndarray, metric: str) -> np.ndarray:
+    """All pairwise distances by the reference's own float64 formula."""
+    difference = points[:, None, :] - points[None, :, :]
+    if metric == "euclidean":
+        return np.sqrt(np.einsum("ijk,ijk->ij", difference, difference))
+    return np.abs(difference).max(axis=2)
+
+
+def optimal_k_center_radii(points, *, metric: str = "euclidean") -> np.ndarray:
+    """Exact k-center radii with centres at sample points, for every k = 0..n.
+
+    ``radii[k]`` is the least ``r`` such that some ``k`` sample points have every sample
+    point within ``r`` (``radii[0] = inf``, ``radii[n] = 0``). This is the optimum that the
+    farthest-first traversal approximates within a factor 2.
+
+    Parameters
+    ----------
+    points : array_like, shape (n, d)
+        At most :data:`K_CENTER_MAX_POINTS` points.
+    metric : {"euclidean", "chebyshev"}
+
+    Returns
+    -------
+    numpy.ndarray of float64, shape (n + 1,)
+
+    Notes
+    -----
+    Introduced in the chapter "Greedy covering". For every subset the distance from each
+    point to the subset is built from the subset without its highest point: ``O(2**n n)``.
+    """
+    array = _tiny_points(points, metric, K_CENTER_MAX_POINTS)
+    distance = _distances(array, metric)
+    n = len(array)
+    nearest = np.full((1 << n, n), np.inf)
+    size = np.zeros(1 << n, dtype=np.int64)
+    for row in range(n):
+        half = 1 << row
+        np.minimum(nearest[:half], distance[row], out=nearest[half : 2 * half])
+        size[half : 2 * half] = size[:half] + 1
+    radius = nearest.max(axis=1)
+    radii = np.full(n + 1, np.inf)
+    np.minimum.at(radii, size, radius)
+    return radii
+
+
+def greedy_net_sizes_over_orders(points, eps: float, *, metric: str = "euclidean",
+                                 orders=None) -> np.ndarray:
+    """Greedy net size for each visiting order given (a check of :func:`exact_covering`).
+
+    Parameters
+    ----------
+    points : array_like, shape (n, d)
+    eps : float
+    metric : {"euclidean", "chebyshev"}
+    orders : array_like of int, shape (k, n)
+        Permutations of ``range(n)``.
+
+    Returns
+    -------
+    numpy.ndarray of int64, shape (k,)
+
+    Notes
+    -----
+    Introduced in the chapter "Greedy covering". Uses the exact eps-incidence once and a
+    plain scan per order, so it is cheap for the tiny sets this module is for.
+    """
+    array = _tiny_points(points, metric, MAX_POINTS)
+    eps = check_positive(eps, name="eps")
+    if orders is None:
+        raise ValueError("orders is required: pass permutations of range(n), one per row.")
+    orders = np.asarray(orders)
+    n = len(array)
+    if orders.ndim != 2 or orders.shape[1] != n or orders.dtype.kind not in "iu":
+        raise ValueError(f"orders must be an integer array of shape (k, {n}).")
+    if not np.all(np.sort(orders, axis=1) == np.arange(n)):
+        raise ValueError(f"every row of orders must be a permutation of range({n}).")
+    within = eps_incidence(array, eps, metric=metric)
+    sizes = np.empty(len(orders), dtype=np.int64)
+    for k, order in enumerate(orders):
+        covered = np.zeros(n, dtype=bool)
+        count = 0
+        for point in order:
+            if not covered[point]:
+                count += 1
+                covered |= within[point]
+        sizes[k] = count
+    return sizes
+

@@ -1,0 +1,461 @@
+"""Correlations with confidence intervals, and the empirical collapse threshold.
+
+Introduced in the chapter "Precision lower bound" (``notebooks/02_precision_lower_bound``),
+which tests the proposal's expectation that the numerical capacity and the linear-probe
+accuracy correlate with ``r > 0.9`` across precision levels, and measures the precision at
+which probe accuracy collapses (theory notes section 6).
+
+Correlations
+------------
+:func:`bootstrap_correlation` gives Pearson's ``r`` or Spearman's ``rho`` with a *paired*
+percentile bootstrap interval (Efron 1979): the pairs ``(x_i, y_i)`` are resampled together,
+with replacement, and the coefficient is recomputed on each resample. A resample in which
+one variable is constant has no correlation coefficient; such resamples are counted
+(``n_degenerate``) and left out, so on tiny samples check that count. As a cross-check the
+result also carries the Fisher z interval ``tanh(atanh(r) +- z_q / sqrt(n - 3))`` (Fisher
+1915), exact in the limit for bivariate normal data; for Spearman the variance
+``1.06 / (n - 3)`` of Fieller, Hartley and Pearson (1957) is used instead. On bivariate
+normal data of moderate size the two intervals agree closely (``tests/test_stats.py``);
+where they disagree the data are far from that model or too few.
+
+What a bootstrap over *precision levels* means: the levels of a sweep are chosen, not
+sampled, so the interval says how much the coefficient depends on which levels are in the
+sweep; it does not include the measurement error of each point (test-set sampling of an
+accuracy, say). The chapter states this where it uses it.
+
+Collapse threshold
+------------------
+:func:`collapse_threshold` is the smallest precision of a sweep from which on (at it and at
+every finer precision of the sweep) the accuracy stays within ``tolerance`` of the
+full-precision accuracy. :func:`collapse_threshold_interval` adds a parametric bootstrap over
+the test set: each accuracy is redrawn as ``Binomial(n_test, accuracy) / n_test`` and the
+threshold recomputed. The draws at different precisions are independent, whereas the real
+accuracies share their test points and so are positively correlated; differences of
+independent draws vary more, so the interval is conservative (wider than a paired one).
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+#: Default number of bootstrap resamples.
+N_BOOTSTRAP = 2000
+METHODS = ("pearson", "spearman")
+#: Verdicts of :func:`correlation_verdict`.
+VERDICTS = ("holds", "fails", "undecided")
+
+
+# --------------------------------------------------------------------------- checks
+
+
+def _check_pair(x, y) -> tuple[np.ndarray, np.ndarray]:
+    """Return ``x`` and ``y`` as finite float64 vectors of one length >= 3, not constant."""
+    arrays = []
+    for name, values in (("x", x), ("y", y)):
+        if hasattr(values, "detach"):
+            values = values.detach().cpu().numpy()
+        try:
+            array = np.asarray(values, dtype=np.float64)
+        except (TypeError, ValueError) as error:
+            raise ValueError(f"{name} must be a sequence of numbers: {error}") from error
+        if array.ndim != 1:
+            raise ValueError(f"{name} must be one-dimensional, got shape {array.shape}.")
+        if not np.all(np.isfinite(array)):
+            raise ValueError(f"{name} holds NaN or infinite values; drop those pairs first.")
+        arrays.append(array)
+    x, y = arrays
+    if len(x) != len(y):
+        raise ValueError(f"x has {len(x)} values but y has {len(y)}; a correlation needs "
+                         "paired values, one y for each x.")
+    if len(x) < 3:
+        raise ValueError(f"need at least 3 pairs for a correlation with an interval, got "
+                         f"{len(x)}.")
+    for name, array in (("x", x), ("y", y)):
+        if np.ptp(array) == 0:
+            raise ValueError(f"{name} is constant ({array[0]!r} everywhere); its correlation "
+                             "with anything is undefined. Leave out the levels where it does "
+                             "not vary (for a capacity curve, the saturated ones).")
+    return x, y
+
+
+def _check_method(method: str) -> str:
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {METHODS}, got {method!r}.")
+    return method
+
+
+def _check_bootstrap(n_bootstrap, confidence, seed):
+    if (isinstance(n_bootstrap, bool) or not isinstance(n_bootstrap, numbers.Integral)
+            or n_bootstrap < 1):
+        raise ValueError(f"n_bootstrap must be a positive integer, got {n_bootstrap!r}.")
+    if not (isinstance(confidence, numbers.Real) and 0 < confidence < 1):
+        raise ValueError(f"confidence must be in (0, 1), got {confidence!r}.")
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
+        raise ValueError(f"seed must be an integer >= 0, got {seed!r}.")
+
+
+def _normal_quantile(confidence: float) -> float:
+    from scipy.stats import norm
+
+    return float(norm.ppf(0.5 + confidence / 2))
+
+
+# --------------------------------------------------------------------------- coefficients
+
+
+def _rows_pearson(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Pearson coefficient of each row pair; NaN where a row is constant."""
+    xc = x - x.mean(axis=-1, keepdims=True)
+    yc = y - y.mean(axis=-1, keepdims=True)
+    sxx = np.einsum("...i,...i->...", xc, xc)
+    syy = np.einsum("...i,...i->...", yc, yc)
+    sxy = np.einsum("...i,...i->...", xc, yc)
+    # relative tolerance: a resample of one repeated value has sxx ~ 0 up to rounding
+    scale_x = np.einsum("...i,...i->...", x, x) * 1e-24 + 1e-300
+    scale_y = np.einsum("...i,...i->...", y, y) * 1e-24 + 1e-300
+    valid = (sxx > scale_x) & (syy > scale_y)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        r = sxy / np.sqrt(sxx * syy)
+    r = np.clip(r, -1.0, 1.0)
+    return np.where(valid, r, np.nan)
+
+
+def _ranks(values: np.ndarray) -> np.ndarray:
+    from scipy.stats import rankdata
+
+    return rankdata(values, method="average", axis=-1)
+
+
+def pearson(x, y) -> float:
+    """Pearson's correlation coefficient of paired values.
+
+    Raises
+    ------
+    ValueError
+        Different lengths, fewer than 3 pairs, NaN or infinite values, or a constant input.
+    """
+    x, y = _check_pair(x, y)
+    return float(_rows_pearson(x, y))
+
+
+def spearman(x, y) -> float:
+    """Spearman's rank correlation (Pearson's r of the ranks; ties get average ranks)."""
+    x, y = _check_pair(x, y)
+    return float(_rows_pearson(_ranks(x), _ranks(y)))
+
+
+def fisher_z_interval(r: float, n: int, *, confidence: float = 0.95,
+                      method: str = "pearson") -> tuple[float, float]:
+    """Fisher z interval ``tanh(atanh(r) +- z_q * se)`` for a correlation from ``n`` pairs.
+
+    ``se = 1 / sqrt(n - 3)`` for Pearson (Fisher 1915) and ``sqrt(1.06 / (n - 3))`` for
+    Spearman (Fieller, Hartley and Pearson 1957). Exact asymptotically for bivariate normal
+    data. ``|r| = 1`` gives the degenerate interval ``(r, r)``.
+
+    Raises
+    ------
+    ValueError
+        ``n < 4`` (the standard error needs ``n - 3 > 0``), ``r`` outside [-1, 1], or a bad
+        ``confidence`` or ``method``.
+    """
+    _check_method(method)
+    if not (isinstance(r, numbers.Real) and -1.0 <= r <= 1.0):
+        raise ValueError(f"r must be a correlation in [-1, 1], got {r!r}.")
+    if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 4:
+        raise ValueError(f"the Fisher z interval needs n >= 4 pairs, got {n!r}.")
+    if not (isinstance(confidence, numbers.Real) and 0 < confidence < 1):
+        raise ValueError(f"confidence must be in (0, 1), got {confidence!r}.")
+    if abs(r) == 1.0:
+        return float(r), float(r)
+    variance = (1.06 if method == "spearman" else 1.0) / (n - 3)
+    z = math.atanh(r)
+    half = _normal_quantile(confidence) * math.sqrt(variance)
+    return math.tanh(z - half), math.tanh(z + half)
+
+
+# --------------------------------------------------------------------------- bootstrap
+
+
+@dataclass(frozen=True)
+class CorrelationInterval:
+    """A correlation coefficient with its paired-bootstrap and Fisher z intervals.
+
+    Attributes
+    ----------
+    method : {"pearson", "spearman"}
+    estimate : float
+        The coefficient on the data.
+    ci_low, ci_high : float
+        Percentile interval of the bootstrap coefficients at level ``confidence``.
+    fisher_low, fisher_high : float or None
+        Fisher z interval (None when ``n < 4``).
+    n : int
+        Number of pairs.
+    n_bootstrap : int
+        Resamples drawn; ``n_degenerate`` of them had a constant variable and were left out.
+    """
+
+    method: str
+    estimate: float
+    ci_low: float
+    ci_high: float
+    fisher_low: float | None
+    fisher_high: float | None
+    n: int
+    confidence: float
+    n_bootstrap: int
+    n_degenerate: int
+    seed: int
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+    def __format__(self, spec: str) -> str:
+        """``f"{c:.2f}"`` gives e.g. ``0.93 [0.81, 0.99]``."""
+        spec = spec or ".2f"
+        return f"{self.estimate:{spec}} [{self.ci_low:{spec}}, {self.ci_high:{spec}}]"
+
+
+def bootstrap_correlation(x, y, *, method: str = "pearson", n_bootstrap: int = N_BOOTSTRAP,
+                          confidence: float = 0.95, seed: int = 0) -> CorrelationInterval:
+    """Correlation of paired values with a paired percentile bootstrap interval.
+
+    Parameters
+    ----------
+    x, y : array_like, shape (n,)
+        Paired values, ``n >= 3``, neither constant.
+    method : {"pearson", "spearman"}
+    n_bootstrap : int
+        Resamples of the n pairs (with replacement, pairs kept together).
+    confidence : float
+        Level of the percentile and Fisher z intervals.
+    seed : int
+        Seed of the resampling; the same seed gives the same interval.
+
+    Returns
+    -------
+    CorrelationInterval
+
+    Raises
+    ------
+    ValueError
+        Different lengths, fewer than 3 pairs, NaN or infinite values, a constant input, or
+        every resample degenerate (too few distinct values to resample).
+    """
+    _check_method(method)
+    _check_bootstrap(n_bootstrap, confidence, seed)
+    x, y = _check_pair(x, y)
+    n = len(x)
+    if method == "spearman":
+        estimate = float(_rows_pearson(_ranks(x), _ranks(y)))
+    else:
+        estimate = float(_rows_pearson(x, y))
+    rng = np.random.default_rng(seed)
+    samples = []
+    chunk = max(1, min(int(n_bootstrap), 4_000_000 // n))
+    done = 0
+    while done < n_bootstrap:
+        size = min(chunk, int(n_bootstrap) - done)
+        index = rng.integers(0, n, size=(size, n))
+        xs, ys = x[index], y[index]
+        if method == "spearman":
+            xs, ys = _ranks(xs), _ranks(ys)
+        samples.append(_rows_pearson(xs, ys))
+        done += size
+    values = np.concatenate(samples)
+    kept = values[np.isfinite(values)]
+    n_degenerate = int(len(values) - len(kept))
+    if len(kept) == 0:
+        raise ValueError(f"every one of the {n_bootstrap} resamples had a constant variable; "
+                         f"with {n} pairs there are too few distinct values to bootstrap.")
+    tail = 100 * (1 - confidence) / 2
+    low, high = np.percentile(kept, [tail, 100 - tail])
+    fisher = (fisher_z_interval(estimate, n, confidence=confidence, method=method)
+              if n >= 4 else (None, None))
+    return CorrelationInterval(
+        method=method, estimate=estimate, ci_low=float(low), ci_high=float(high),
+        fisher_low=fisher[0], fisher_high=fisher[1], n=n, confidence=float(confidence),
+        n_bootstrap=int(n_bootstrap), n_degenerate=n_degenerate, seed=int(seed),
+    )
+
+
+def correlation_verdict(interval: CorrelationInterval | tuple, threshold: float = 0.9) -> str:
+    """Decide a claim "correlation > threshold" from an interval.
+
+    Returns ``"holds"`` when the whole interval lies above ``threshold``, ``"fails"`` when
+    it lies at or below it, and ``"undecided"`` when it straddles it. ``interval`` is a
+    :class:`CorrelationInterval` (its bootstrap interval is used) or a ``(low, high)`` pair.
+    """
+    if isinstance(interval, CorrelationInterval):
+        low, high = interval.ci_low, interval.ci_high
+    else:
+        try:
+            low, high = (float(v) for v in interval)
+        except (TypeError, ValueError) as error:
+            raise ValueError("interval must be a CorrelationInterval or a (low, high) pair."
+                             ) from error
+    if not (np.isfinite(low) and np.isfinite(high)) or low > high:
+        raise ValueError(f"interval must satisfy low <= high, finite; got ({low}, {high}).")
+    if low > threshold:
+        return "holds"
+    if high <= threshold:
+        return "fails"
+    return "undecided"
+
+
+# --------------------------------------------------------------------------- collapse
+
+
+def _check_curve(bits, accuracy):
+    bits = np.asarray(bits, dtype=np.float64).reshape(-1)
+    accuracy = np.asarray(accuracy, dtype=np.float64).reshape(-1)
+    if bits.size == 0:
+        raise ValueError("bits is empty; pass the precisions of the sweep.")
+    if bits.shape != accuracy.shape:
+        raise ValueError(f"bits has {bits.size} values but accuracy has {accuracy.size}; one "
+                         "accuracy per precision is needed.")
+    if not (np.all(np.isfinite(bits)) and np.all(np.isfinite(accuracy))):
+        raise ValueError("bits and accuracy must be finite (leave full precision out of bits "
+                         "and pass its accuracy as the reference).")
+    if np.unique(bits).size != bits.size:
+        raise ValueError(f"bits has repeated precisions: {bits.tolist()}.")
+    order = np.argsort(bits)
+    return bits[order], accuracy[order]
+
+
+def _threshold(bits: np.ndarray, accuracy: np.ndarray, reference, tolerance: float):
+    """Vectorized over the leading axes of ``accuracy`` (last axis: precisions, sorted)."""
+    ok = accuracy >= np.asarray(reference)[..., None] - tolerance - 1e-12
+    # from p on: every finer precision is also within tolerance
+    tail_ok = np.flip(np.logical_and.accumulate(np.flip(ok, axis=-1), axis=-1), axis=-1)
+    first = np.argmax(tail_ok, axis=-1)
+    found = np.take_along_axis(tail_ok, first[..., None], axis=-1)[..., 0]
+    return np.where(found, bits[first], np.inf)
+
+
+def collapse_threshold(bits, accuracy, reference: float, *, tolerance: float = 0.05) -> float:
+    """Smallest precision from which on the accuracy stays within ``tolerance`` of full.
+
+    Parameters
+    ----------
+    bits : array_like
+        Precisions of the sweep (any order; full precision not included).
+    accuracy : array_like
+        Accuracy at each precision.
+    reference : float
+        Full-precision accuracy.
+    tolerance : float
+        Allowed drop, in accuracy units (0.05 = five percentage points).
+
+    Returns
+    -------
+    float
+        The threshold ``p`` (a value of ``bits``): accuracy ``>= reference - tolerance`` at
+        ``p`` and at every larger swept precision. ``inf`` if even the finest precision
+        falls short. A threshold equal to ``min(bits)`` means "at or below the coarsest
+        precision swept": the sweep did not reach the collapse.
+    """
+    bits, accuracy = _check_curve(bits, accuracy)
+    if not (isinstance(tolerance, numbers.Real) and tolerance >= 0):
+        raise ValueError(f"tolerance must be >= 0, got {tolerance!r}.")
+    if not (isinstance(reference, numbers.Real) and np.isfinite(reference)):
+        raise ValueError(f"reference must be a finite accuracy, got {reference!r}.")
+    return float(_threshold(bits, accuracy, float(reference), float(tolerance)))
+
+
+@dataclass(frozen=True)
+class ThresholdEstimate:
+    """A collapse threshold with its bootstrap interval (:func:`collapse_threshold_interval`).
+
+    Attributes
+    ----------
+    threshold : float
+        On the measured accuracies; ``inf`` if never within tolerance.
+    ci_low, ci_high : float
+        Percentile interval of the bootstrap thresholds (values of the sweep, or ``inf``).
+    at_coarsest : bool
+        The threshold is the coarsest swept precision: the true one may be lower.
+    coarsest_bits : float
+        That coarsest precision.
+    distribution : dict
+        ``{precision: fraction of resamples}`` (``inf`` for "never").
+    """
+
+    threshold: float
+    ci_low: float
+    ci_high: float
+    at_coarsest: bool
+    coarsest_bits: float
+    tolerance: float
+    confidence: float
+    n_bootstrap: int
+    distribution: dict
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+    def describe(self, spec: str = "g") -> str:
+        """Text such as ``1.5 [1, 2]`` or ``<= 0.25 [<= 0.25, 0.5]``."""
+
+        def show(value):
+            if not np.isfinite(value):
+                return "not reached"
+            text = format(value, spec)
+            return f"<= {text}" if value == self.coarsest_bits else text
+
+        return f"{show(self.threshold)} [{show(self.ci_low)}, {show(self.ci_high)}]"
+
+
+def collapse_threshold_interval(bits, accuracy, reference: float, n_test: int, *,
+                                tolerance: float = 0.05, n_bootstrap: int = N_BOOTSTRAP,
+                                confidence: float = 0.95, seed: int = 0) -> ThresholdEstimate:
+    """:func:`collapse_threshold` with a parametric bootstrap interval over the test set.
+
+    Each accuracy (and the reference) is redrawn as ``Binomial(n_test, a) / n_test``,
+    independently, and the threshold is recomputed; see the module docstring for why the
+    interval is conservative.
+
+    Parameters
+    ----------
+    bits, accuracy, reference, tolerance :
+        As in :func:`collapse_threshold`.
+    n_test : int
+        Test points behind every accuracy.
+    n_bootstrap, confidence, seed :
+        Resamples, interval level, and seed.
+    """
+    _check_bootstrap(n_bootstrap, confidence, seed)
+    if isinstance(n_test, bool) or not isinstance(n_test, numbers.Integral) or n_test < 1:
+        raise ValueError(f"n_test must be a positive integer, got {n_test!r}.")
+    threshold = collapse_threshold(bits, accuracy, reference, tolerance=tolerance)
+    bits, accuracy = _check_curve(bits, accuracy)
+    for name, values in (("accuracy", accuracy), ("reference", np.array([reference]))):
+        if np.any(values < 0) or np.any(values > 1):
+            raise ValueError(f"{name} must lie in [0, 1] for the binomial bootstrap.")
+    rng = np.random.default_rng(seed)
+    drawn = rng.binomial(n_test, accuracy, size=(int(n_bootstrap), accuracy.size)) / n_test
+    drawn_reference = rng.binomial(n_test, float(reference), size=int(n_bootstrap)) / n_test
+    samples = _threshold(bits, drawn, drawn_reference, float(tolerance))
+    # percentiles of a discrete distribution: take the order statistics, no interpolation
+    tail = (1 - confidence) / 2
+    ordered = np.sort(samples)
+    low = ordered[int(np.floor(tail * (len(ordered) - 1)))]
+    high = ordered[int(np.ceil((1 - tail) * (len(ordered) - 1)))]
+    values, counts = np.unique(samples, return_counts=True)
+    distribution = {float(v): float(c / len(samples)) for v, c in zip(values, counts,
+                                                                        strict=True)}
+    return ThresholdEstimate(
+        threshold=threshold, ci_low=float(low), ci_high=float(high),
+        at_coarsest=bool(threshold == bits[0]), coarsest_bits=float(bits[0]),
+        tolerance=float(tolerance), confidence=float(confidence),
+        n_bootstrap=int(n_bootstrap), distribution=distribution,
+    )
+
+
+__all__ = ["METHODS", "N_BOOTSTRAP", "VERDICTS", "CorrelationInterval", "ThresholdEstimate",
+           "bootstrap_correlation", "collapse_threshold", "collapse_threshold_interval",
+           "correlation_verdict", "fisher_z_interval", "pearson", "spearman"]

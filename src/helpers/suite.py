@@ -1,0 +1,467 @@
+"""The book's model suite: the proposal's four architectures, with and without spectral norm.
+
+Introduced in the chapter "Precision lower bound" (``notebooks/02_precision_lower_bound``)
+and reused by the chapters on curvature, Lipschitz constants and mutual information, so
+that every chapter measures the *same* trained networks. :func:`train_suite` trains (or
+loads from the cache, :mod:`helpers.cache`) every model of a profile on the data the
+profile assigns it, extracts its train and test representations, and returns one
+:class:`SuiteRecord` per (model, spectral-norm) pair.
+
+Profiles
+--------
+``smoke``
+    Seconds: the four architectures at a quarter width (one encoder layer for the
+    transformer), one epoch, on 300 / 100 embedded 8x8 digits and 300 / 100 synthetic
+    ``topics`` documents. For checking that chapters run, not for reading results.
+``default``
+    The embedded offline data: CNN-MNIST, CNN-CIFAR and ResNet-8 on scikit-learn's 8x8
+    digits (1,297 train / 500 test), Transformer-Tiny on 2,000 / 1,000 synthetic ``topics``
+    documents. On digits CNN-CIFAR and ResNet-8 take one input channel and 8x8 images:
+    they are *architecture stand-ins* for the CIFAR-10 models, labelled so in every record.
+    About a minute of training on one CPU thread.
+``full``
+    The proposal's data, read from the data directory: CNN-MNIST on all 60,000 MNIST
+    training images (4 epochs); CNN-CIFAR (6 epochs) and ResNet-8 (4 epochs) on a 10,000-image
+    stratified subsample of the CIFAR-10 training set (all 10,000 test images); Transformer-Tiny
+    (2 epochs) on a 20,000-article subsample of AG News (all 7,600 test articles). Models
+    whose dataset is not in the data directory are *skipped*, not failed: the returned
+    :class:`Suite` lists them in ``skipped`` with what is missing and how to provide it.
+    Budget, measured on one thread of a shared 2-core machine (0.8 ms per MNIST image per
+    epoch for CNN-MNIST; 2.3 and 6.6 ms per CIFAR image for CNN-CIFAR and ResNet-8, timed on
+    random 3x32x32 tensors): about 6 minutes for MNIST and 11 for CIFAR-10.
+
+Threads. Training uses one torch thread by default (``num_threads``): the models are small,
+and on a machine shared with other work two threads were 5 to 10 times *slower* per image
+than one in the measurements above. The cache key does not include the thread count.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+
+from .data import REAL_DATASETS, DatasetNotFoundError, dataset_status, load_dataset
+from .models import canonical_model_name
+
+#: Display names of the architectures, in the proposal's order.
+DISPLAY_NAMES = {
+    "cnn-mnist": "CNN-MNIST",
+    "cnn-cifar": "CNN-CIFAR",
+    "resnet8": "ResNet-8",
+    "transformer-tiny": "Transformer-Tiny",
+}
+#: The dataset the proposal assigns to each architecture.
+PROPOSAL_DATASETS = {
+    "cnn-mnist": "mnist",
+    "cnn-cifar": "cifar10",
+    "resnet8": "cifar10",
+    "transformer-tiny": "ag_news",
+}
+PROFILE_NAMES = ("smoke", "default", "full")
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """How one architecture is trained in a profile.
+
+    Attributes
+    ----------
+    model : str
+        Registry name (:data:`helpers.models.MODELS`).
+    dataset : str
+        Name for :func:`helpers.data.load_dataset`.
+    n_train, n_test : int or None
+        Stratified subsample sizes (``None`` = the whole split).
+    epochs, batch_size, lr, width : training settings for :func:`helpers.train.train_model`.
+    model_kwargs : dict
+        Further model arguments (``n_layers`` for the transformer, say).
+    stand_in : str or None
+        Why the data differ from the proposal's, when they do; shown in every label.
+    """
+
+    model: str
+    dataset: str
+    n_train: int | None
+    n_test: int | None
+    epochs: int
+    batch_size: int = 64
+    lr: float = 1e-3
+    width: float = 1.0
+    model_kwargs: dict = field(default_factory=dict)
+    stand_in: str | None = None
+
+    def __post_init__(self):
+        object.__setattr__(self, "model", canonical_model_name(self.model))
+
+
+@dataclass(frozen=True)
+class SuiteProfile:
+    """A named list of :class:`ModelSpec`, each trained with and without spectral norm."""
+
+    name: str
+    specs: tuple
+    description: str
+    spectral_norm: tuple = (False, True)
+
+
+def _digits_stand_in(model: str) -> str:
+    return (f"architecture stand-in: {DISPLAY_NAMES[model]} is the proposal's CIFAR-10 model; "
+            "here it reads 1-channel 8x8 digits, not CIFAR-10 photographs")
+
+
+_TOPICS_STAND_IN = ("synthetic stand-in for AG News: 4 topics, a known generative model "
+                    "(so the Bayes-optimal accuracy is known)")
+_DIGITS_NOTE = "8x8 digits stand in for 28x28 MNIST (same task, coarser images)"
+
+PROFILES = {
+    "smoke": SuiteProfile(
+        name="smoke",
+        description=("seconds-long check: quarter-width models, one epoch, 300 / 100 digits "
+                     "and topics documents; results are not meaningful"),
+        specs=(
+            ModelSpec("cnn-mnist", "digits", 300, 100, epochs=1, width=0.25,
+                      stand_in=_DIGITS_NOTE),
+            ModelSpec("cnn-cifar", "digits", 300, 100, epochs=1, width=0.25,
+                      stand_in=_digits_stand_in("cnn-cifar")),
+            ModelSpec("resnet8", "digits", 300, 100, epochs=1, width=0.25,
+                      stand_in=_digits_stand_in("resnet8")),
+            ModelSpec("transformer-tiny", "topics", 300, 100, epochs=1, width=0.25,
+                      model_kwargs={"n_layers": 1}, stand_in=_TOPICS_STAND_IN),
+        ),
+    ),
+    "default": SuiteProfile(
+        name="default",
+        description=("embedded offline data: three image architectures on scikit-learn's "
+                     "8x8 digits, the transformer on the synthetic topics corpus"),
+        specs=(
+            ModelSpec("cnn-mnist", "digits", None, None, epochs=20, stand_in=_DIGITS_NOTE),
+            ModelSpec("cnn-cifar", "digits", None, None, epochs=20,
+                      stand_in=_digits_stand_in("cnn-cifar")),
+            ModelSpec("resnet8", "digits", None, None, epochs=15,
+                      stand_in=_digits_stand_in("resnet8")),
+            ModelSpec("transformer-tiny", "topics", 2000, 1000, epochs=3,
+                      stand_in=_TOPICS_STAND_IN),
+        ),
+    ),
+    "full": SuiteProfile(
+        name="full",
+        description=("the proposal's datasets from the data directory: MNIST (all 60,000 "
+                     "training images), CIFAR-10 (10,000 training images), AG News (20,000 "
+                     "training articles); models whose data are missing are skipped"),
+        specs=(
+            ModelSpec("cnn-mnist", "mnist", None, None, epochs=4),
+            ModelSpec("cnn-cifar", "cifar10", 10000, None, epochs=6),
+            ModelSpec("resnet8", "cifar10", 10000, None, epochs=4),
+            ModelSpec("transformer-tiny", "ag_news", 20000, None, epochs=2),
+        ),
+    ),
+}
+
+
+def suite_profile(profile) -> SuiteProfile:
+    """Return the :class:`SuiteProfile` named ``profile`` (or ``profile`` itself if it is one).
+
+    Raises
+    ------
+    ValueError
+        For an unknown name; the message lists the profiles.
+    """
+    if isinstance(profile, SuiteProfile):
+        return profile
+    if not isinstance(profile, str) or profile not in PROFILES:
+        raise ValueError(f"unknown suite profile {profile!r}; use one of {PROFILE_NAMES} "
+                         "(or pass a SuiteProfile).")
+    return PROFILES[profile]
+
+
+# --------------------------------------------------------------------------- records
+
+
+@dataclass
+class SuiteRecord:
+    """One trained model of the suite, its representations and what data it saw.
+
+    Attributes
+    ----------
+    model : str
+        Registry name; ``name`` is the display name (``"CNN-MNIST"``) and ``label`` adds
+        ``" + SN"`` for the spectrally normalized variant.
+    spectral_norm : bool
+    dataset : str
+        Dataset name (``"digits"``, ``"mnist"``...).
+    source : str
+        Where the data came from (:attr:`helpers.data.DatasetSplits.source`).
+    stand_in : str or None
+        How the data differ from the proposal's (``None`` when they are the proposal's).
+    representation_dim : int
+    train_Z, test_Z : numpy.ndarray of float32, shape (n, representation_dim)
+    train_y, test_y : numpy.ndarray of int64
+    train_accuracy, test_accuracy : float
+        The network's own accuracy (its linear head on the representation).
+    seconds : float
+        Training wall time, as measured when the weights were trained (also on a cache hit).
+    cache_hit : bool
+        True when the weights were loaded from the cache.
+    epochs : int
+    n_parameters : int
+    trained : helpers.train.TrainedModel
+        The model itself (for chapters that differentiate or probe it).
+    data : helpers.data.DatasetSplits
+        The data it was trained and evaluated on.
+    """
+
+    model: str
+    spectral_norm: bool
+    dataset: str
+    source: str
+    stand_in: str | None
+    representation_dim: int
+    train_Z: np.ndarray = field(repr=False)
+    test_Z: np.ndarray = field(repr=False)
+    train_y: np.ndarray = field(repr=False)
+    test_y: np.ndarray = field(repr=False)
+    train_accuracy: float
+    test_accuracy: float
+    seconds: float
+    cache_hit: bool
+    epochs: int
+    n_parameters: int
+    trained: object = field(repr=False, default=None)
+    data: object = field(repr=False, default=None)
+
+    @property
+    def name(self) -> str:
+        return DISPLAY_NAMES[self.model]
+
+    @property
+    def label(self) -> str:
+        """Display label: ``"CNN-MNIST"`` or ``"CNN-MNIST + SN"``."""
+        return self.name + (" + SN" if self.spectral_norm else "")
+
+    @property
+    def data_label(self) -> str:
+        """What data the model saw, in a few words: ``"digits, 1,297 train / 500 test"``."""
+        return f"{self.dataset}, {len(self.train_y):,} train / {len(self.test_y):,} test"
+
+    def subset(self, split: str, n: int | None, *, seed: int = 0):
+        """A seeded random subset of ``n`` rows of a split: ``(Z, y, index)``.
+
+        ``n=None`` or ``n >= len(split)`` returns the whole split in its order. The same seed
+        picks the same rows for every model trained on the same data, so the models are
+        compared on the same inputs.
+        """
+        if split not in ("train", "test"):
+            raise ValueError(f"split must be 'train' or 'test', got {split!r}.")
+        Z, y = (self.train_Z, self.train_y) if split == "train" else (self.test_Z, self.test_y)
+        if n is None or n >= len(y):
+            return Z, y, np.arange(len(y))
+        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+            raise ValueError(f"n must be a positive integer or None, got {n!r}.")
+        index = np.sort(np.random.default_rng([seed, len(y)]).choice(len(y), n, replace=False))
+        return Z[index], y[index], index
+
+    def summary(self) -> dict:
+        """One row for a table: label, data, dimension, accuracies, time, cache."""
+        return {
+            "model": self.label,
+            "data": self.data_label,
+            "d_Z": self.representation_dim,
+            "parameters": self.n_parameters,
+            "epochs": self.epochs,
+            "train accuracy": round(self.train_accuracy, 4),
+            "test accuracy": round(self.test_accuracy, 4),
+            "training [s]": round(self.seconds, 1),
+            "weights": "cache hit" if self.cache_hit else "trained now",
+        }
+
+
+@dataclass(frozen=True)
+class SkippedModel:
+    """A model of the profile that was not trained because its data are missing."""
+
+    model: str
+    dataset: str
+    reason: str
+
+    @property
+    def name(self) -> str:
+        return DISPLAY_NAMES[self.model]
+
+
+class Suite(list):
+    """The list of :class:`SuiteRecord` returned by :func:`train_suite`, with context.
+
+    Attributes
+    ----------
+    profile : SuiteProfile
+    skipped : list of SkippedModel
+        Models of the profile left out because their dataset is not in the data directory.
+    seconds : float
+        Wall time of the :func:`train_suite` call (loading data, training or loading
+        weights, extracting representations).
+    """
+
+    def __init__(self, records=(), *, profile: SuiteProfile, skipped=(), seconds: float = 0.0):
+        super().__init__(records)
+        self.profile = profile
+        self.skipped = list(skipped)
+        self.seconds = float(seconds)
+
+    def by_label(self, label: str) -> SuiteRecord:
+        """The record with this display label (``"CNN-MNIST + SN"``)."""
+        for record in self:
+            if record.label == label:
+                return record
+        raise KeyError(f"no model labelled {label!r}; the suite has "
+                       f"{[record.label for record in self]}.")
+
+    def table(self) -> list[dict]:
+        """One :meth:`SuiteRecord.summary` row per record."""
+        return [record.summary() for record in self]
+
+    @property
+    def all_cache_hits(self) -> bool:
+        return bool(self) and all(record.cache_hit for record in self)
+
+
+# --------------------------------------------------------------------------- training
+
+
+def _select(profile: SuiteProfile, models) -> list[ModelSpec]:
+    specs = list(profile.specs)
+    if models is None:
+        return specs
+    if isinstance(models, str):
+        models = [models]
+    wanted = [canonical_model_name(name) for name in models]
+    available = [spec.model for spec in specs]
+    missing = [name for name in wanted if name not in available]
+    if missing:
+        raise ValueError(f"models {missing} are not in suite profile {profile.name!r}, which "
+                         f"has {available}.")
+    return [spec for spec in specs if spec.model in wanted]
+
+
+def _check_spectral_norm(values, profile: SuiteProfile) -> tuple:
+    if values is None:
+        return tuple(profile.spectral_norm)
+    if isinstance(values, bool):
+        return (values,)
+    values = tuple(values)
+    if not values or not all(isinstance(v, bool) for v in values):
+        raise ValueError(f"spectral_norm must be a bool or a non-empty sequence of bools, "
+                         f"got {values!r}.")
+    return values
+
+
+def train_suite(profile="default", *, models=None, spectral_norm=None, seed: int = 0,
+                data_dir=None, cache_dir=None, device="cpu", num_threads: int | None = 1,
+                log=print, progress: bool = False, refresh: bool = False) -> Suite:
+    """Train (or load from the cache) every model of a profile and extract representations.
+
+    Parameters
+    ----------
+    profile : {"smoke", "default", "full"} or SuiteProfile
+        Which models, on which data, for how long (see the module docstring).
+    models : str or list of str, optional
+        Restrict to these architectures (registry names or aliases).
+    spectral_norm : bool or sequence of bool, optional
+        Variants to train; default both, ``(False, True)``.
+    seed : int
+        Seed of training and of the datasets' splits and subsamples.
+    data_dir : path, optional
+        Data directory for the real datasets (else ``$HELPERS_DATA_DIR``, else ``./data``).
+    cache_dir : path, optional
+        Overrides ``$HELPERS_CACHE_DIR``.
+    device : {"cpu", "cuda", "auto"}
+        Passed to :func:`helpers.train.train_model` (part of the cache key).
+    num_threads : int or None
+        torch threads while training (one by default; see the module docstring).
+    log : callable or None
+        Receives the cache and training log lines (``cache hit: ...`` on a rerun) and one
+        line per model.
+    progress : bool
+        tqdm progress bars over epochs.
+    refresh : bool
+        Retrain even when the cache holds the weights.
+
+    Returns
+    -------
+    Suite
+        A list of :class:`SuiteRecord` (for each spec in order, the variants in the order of
+        ``spectral_norm``), with ``skipped`` listing models whose data are missing.
+
+    Raises
+    ------
+    ValueError
+        Unknown profile or model names, bad arguments.
+    """
+    from .train import extract_representations, train_model
+
+    started = time.perf_counter()
+    profile = suite_profile(profile)
+    specs = _select(profile, models)
+    variants = _check_spectral_norm(spectral_norm, profile)
+    status = None
+    loaded: dict = {}
+    records, skipped = [], []
+    for spec in specs:
+        if spec.dataset in REAL_DATASETS:
+            if status is None:
+                status = dataset_status(data_dir)
+            present, detail = status[spec.dataset]
+            if not present:
+                skipped.append(SkippedModel(spec.model, spec.dataset, detail))
+                if log is not None:
+                    log(f"skipped {DISPLAY_NAMES[spec.model]}: {spec.dataset} is not in the "
+                        f"data directory. {detail}")
+                continue
+        key = (spec.dataset, spec.n_train, spec.n_test)
+        if key not in loaded:
+            try:
+                loaded[key] = load_dataset(spec.dataset, data_dir=data_dir, download=False,
+                                           n_train=spec.n_train, n_test=spec.n_test, seed=seed)
+            except DatasetNotFoundError as error:
+                skipped.append(SkippedModel(spec.model, spec.dataset, str(error)))
+                if log is not None:
+                    log(f"skipped {DISPLAY_NAMES[spec.model]}: {error}")
+                continue
+        splits = loaded[key]
+        for sn in variants:
+            trained = train_model(
+                spec.model, splits, seed=seed, epochs=spec.epochs, batch_size=spec.batch_size,
+                lr=spec.lr, spectral_norm=sn, width=spec.width, model_kwargs=spec.model_kwargs,
+                profile=profile.name, cache_dir=cache_dir, device=device,
+                num_threads=num_threads, progress=progress, log=log, refresh=refresh,
+            )
+            train_Z = extract_representations(trained, splits, "train", cache_dir=cache_dir,
+                                              log=log, refresh=refresh)
+            test_Z = extract_representations(trained, splits, "test", cache_dir=cache_dir,
+                                             log=log, refresh=refresh)
+            records.append(SuiteRecord(
+                model=spec.model, spectral_norm=sn, dataset=splits.name, source=splits.source,
+                stand_in=spec.stand_in, representation_dim=int(trained.representation_dim),
+                train_Z=np.asarray(train_Z, dtype=np.float32),
+                test_Z=np.asarray(test_Z, dtype=np.float32),
+                train_y=np.asarray(splits.train.labels, dtype=np.int64),
+                test_y=np.asarray(splits.test.labels, dtype=np.int64),
+                train_accuracy=float(trained.train_accuracy),
+                test_accuracy=float(trained.test_accuracy), seconds=float(trained.seconds),
+                cache_hit=bool(trained.cache_hit), epochs=int(trained.epochs_run),
+                n_parameters=int(trained.n_parameters), trained=trained, data=splits,
+            ))
+    return Suite(records, profile=profile, skipped=skipped,
+                 seconds=time.perf_counter() - started)
+
+
+def with_specs(profile, **changes) -> SuiteProfile:
+    """A copy of a profile with every spec changed by ``changes`` (e.g. ``epochs=1``)."""
+    profile = suite_profile(profile)
+    return replace(profile, specs=tuple(replace(spec, **changes) for spec in profile.specs))
+
+
+__all__ = ["DISPLAY_NAMES", "PROFILES", "PROFILE_NAMES", "PROPOSAL_DATASETS", "ModelSpec",
+           "SkippedModel", "Suite", "SuiteProfile", "SuiteRecord", "suite_profile",
+           "train_suite", "with_specs"]

@@ -1,0 +1,132 @@
+"""The model suite: profiles, cached training, record shapes, skipped datasets."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+pytest.importorskip("torch")
+
+from helpers import suite as suite_module
+from helpers.suite import (
+    DISPLAY_NAMES,
+    PROFILES,
+    ModelSpec,
+    SuiteProfile,
+    suite_profile,
+    train_suite,
+    with_specs,
+)
+
+TINY = SuiteProfile(
+    name="tiny-test",
+    description="two tiny models for the tests",
+    specs=(
+        ModelSpec("cnn-mnist", "digits", 80, 40, epochs=1, width=0.125),
+        ModelSpec("transformer-tiny", "topics", 60, 30, epochs=1, width=0.125,
+                  model_kwargs={"n_layers": 1}, stand_in="synthetic"),
+    ),
+)
+
+
+class Lines(list):
+    def __call__(self, line):
+        self.append(line)
+
+
+def test_tiny_suite_trains_caches_and_has_consistent_records(tmp_path):
+    first_log, second_log = Lines(), Lines()
+    first = train_suite(TINY, cache_dir=tmp_path, log=first_log)
+    assert [record.label for record in first] == [
+        "CNN-MNIST", "CNN-MNIST + SN", "Transformer-Tiny", "Transformer-Tiny + SN"]
+    assert not any(record.cache_hit for record in first)
+    assert first.skipped == [] and first.profile is TINY
+    for record in first:
+        assert record.train_Z.dtype == np.float32 and record.test_Z.dtype == np.float32
+        assert record.train_Z.shape == (len(record.train_y), record.representation_dim)
+        assert record.test_Z.shape == (len(record.test_y), record.representation_dim)
+        assert record.representation_dim == {"cnn-mnist": 64, "transformer-tiny": 128}[
+            record.model]
+        assert 0.0 <= record.test_accuracy <= 1.0 and record.seconds > 0
+        assert record.source and record.dataset in ("digits", "topics")
+        assert record.summary()["weights"] == "trained now"
+    assert len(first[0].train_y) == 80 and len(first[0].test_y) == 40
+    assert first[2].stand_in == "synthetic" and first[0].stand_in is None
+
+    second = train_suite(TINY, cache_dir=tmp_path, log=second_log)
+    assert second.all_cache_hits
+    assert any(line.startswith("cache hit") for line in second_log)
+    assert not any(line.startswith("training ") for line in second_log)
+    for a, b in zip(first, second, strict=True):
+        np.testing.assert_array_equal(a.test_Z, b.test_Z)
+        assert a.test_accuracy == b.test_accuracy and a.seconds == b.seconds
+
+    record = second.by_label("CNN-MNIST + SN")
+    z, y, index = record.subset("test", 10, seed=3)
+    assert z.shape == (10, 64) and np.array_equal(y, record.test_y[index])
+    again = second.by_label("CNN-MNIST").subset("test", 10, seed=3)[2]
+    assert np.array_equal(index, again)  # same rows for every model on the same data
+    assert record.subset("test", None)[0].shape[0] == 40
+    with pytest.raises(KeyError, match="no model labelled"):
+        second.by_label("ResNet-8")
+
+
+def test_model_and_variant_selection(tmp_path):
+    only = train_suite(TINY, models=["CNN-MNIST"], spectral_norm=False, cache_dir=tmp_path,
+                       log=None)
+    assert [record.label for record in only] == ["CNN-MNIST"]
+    with pytest.raises(ValueError, match="not in suite profile"):
+        train_suite(TINY, models=["resnet8"], cache_dir=tmp_path, log=None)
+    with pytest.raises(ValueError, match="unknown model"):
+        train_suite(TINY, models=["vgg"], cache_dir=tmp_path, log=None)
+    with pytest.raises(ValueError, match="spectral_norm"):
+        train_suite(TINY, spectral_norm=[], cache_dir=tmp_path, log=None)
+
+
+def test_unknown_profile_is_a_clear_error():
+    with pytest.raises(ValueError, match="unknown suite profile 'huge'.*smoke"):
+        train_suite("huge")
+    with pytest.raises(ValueError, match="unknown suite profile"):
+        suite_profile(3)
+
+
+def test_profiles_cover_the_four_architectures():
+    for name in ("smoke", "default", "full"):
+        profile = suite_profile(name)
+        assert [spec.model for spec in profile.specs] == list(DISPLAY_NAMES)
+        assert profile.spectral_norm == (False, True)
+    full = {spec.model: spec.dataset for spec in PROFILES["full"].specs}
+    assert full == suite_module.PROPOSAL_DATASETS
+    assert all(spec.stand_in for spec in PROFILES["default"].specs)
+    assert all(spec.epochs == 1 for spec in PROFILES["smoke"].specs)
+    assert with_specs("smoke", epochs=2).specs[0].epochs == 2
+
+
+def test_missing_dataset_is_skipped_not_failed(tmp_path, monkeypatch):
+    profile = SuiteProfile(
+        name="tiny-test",
+        description="a real dataset that is missing, and an embedded one",
+        specs=(ModelSpec("cnn-mnist", "mnist", 80, 40, epochs=1, width=0.125),
+               ModelSpec("cnn-mnist", "digits", 80, 40, epochs=1, width=0.125)),
+    )
+    real_status = suite_module.dataset_status
+
+    def status(data_dir=None):
+        table = dict(real_status(data_dir))
+        table["mnist"] = (False, "MNIST missing from /nowhere: put MNIST/raw there.")
+        return table
+
+    monkeypatch.setattr(suite_module, "dataset_status", status)
+    log = Lines()
+    result = train_suite(profile, spectral_norm=False, cache_dir=tmp_path, log=log)
+    assert [record.dataset for record in result] == ["digits"]
+    assert len(result.skipped) == 1
+    skipped = result.skipped[0]
+    assert (skipped.model, skipped.dataset, skipped.name) == ("cnn-mnist", "mnist", "CNN-MNIST")
+    assert "put MNIST/raw there" in skipped.reason
+    assert any(line.startswith("skipped CNN-MNIST") for line in log)
+
+    nothing = train_suite("full", cache_dir=tmp_path, log=None,
+                          data_dir=tmp_path / "empty")  # no real data at all
+    assert list(nothing) == [] and len(nothing.skipped) == 4
+    assert {s.dataset for s in nothing.skipped} == {"mnist", "cifar10", "ag_news"}

@@ -12,8 +12,10 @@ from helpers import covering
 from helpers.minimum_cover import (
     K_CENTER_MAX_POINTS,
     MAX_POINTS,
+    arc_covering_number,
     exact_covering,
     greedy_net_sizes_over_orders,
+    interval_covering_number,
     minimum_internal_cover,
     minimum_set_cover,
     optimal_k_center_radii,
@@ -33,7 +35,7 @@ def brute_distances(points):
     return np.sqrt(((points[:, None, :] - points[None, :, :]) ** 2).sum(axis=2))
 
 
-def star(points_on_ring=5, radius=1.0):
+def star(points_on_ring=5, radius=0.99):
     angles = 2 * np.pi * np.arange(points_on_ring) / points_on_ring
     ring = radius * np.stack([np.cos(angles), np.sin(angles)], axis=1)
     return np.vstack([ring, [[0.0, 0.0]]])
@@ -125,7 +127,7 @@ def test_k_center_radii_brute_force_and_gonzalez(seed):
     for k in range(1, 8):
         best = min(distance[list(c)].min(axis=0).max()
                    for c in itertools.combinations(range(8), k))
-        assert radii[k] == pytest.approx(best, abs=0)
+        assert radii[k] == pytest.approx(best, rel=1e-12)
     traversal = covering.farthest_first(points)
     for k in range(1, 8):
         # farthest-first prefix of k points covers within radii_ff[k] <= 2 * optimum
@@ -149,3 +151,42 @@ def test_limits_and_bad_input():
         greedy_net_sizes_over_orders(np.zeros((3, 1)), 1.0, orders=[[0, 0, 1]])
     with pytest.raises(ValueError, match="orders is required"):
         greedy_net_sizes_over_orders(np.zeros((3, 1)), 1.0)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_interval_and_arc_cover_match_enumeration(seed):
+    rng = np.random.default_rng(300 + seed)
+    n = 11
+    line = rng.random(n)
+    radius = rng.uniform(0.03, 0.3)
+    # candidate intervals [x_i, x_i + 2 radius]; some optimal cover uses only those
+    incidence = (line[None, :] >= line[:, None]) & (line[None, :] <= line[:, None] + 2 * radius)
+    assert interval_covering_number(line, radius) == len(minimum_set_cover(incidence))
+    angles = rng.random(n) * 2 * np.pi
+    half = rng.uniform(0.1, 1.2)
+    ahead = np.mod(angles[None, :] - angles[:, None], 2 * np.pi)
+    incidence = ahead <= 2 * half
+    assert arc_covering_number(angles, half) == len(minimum_set_cover(incidence))
+
+
+def test_arc_cover_known_cases():
+    angles = 2 * np.pi * np.arange(12) / 12  # 12 evenly spaced points, spacing 30 degrees
+    step = 2 * np.pi / 12
+    assert arc_covering_number(angles, 0.5 * step * 1.01) == 6  # each arc holds 2 points
+    assert arc_covering_number(angles, 0.4 * step) == 12
+    assert arc_covering_number(angles, np.pi) == 1
+    assert arc_covering_number([0.1], 0.01) == 1
+    # on a circle sample, the arc number is the Euclidean N_eps: below any greedy net
+    rng = np.random.default_rng(5)
+    theta = rng.random(400) * 2 * np.pi
+    points = 0.5 + 0.5 * np.stack([np.cos(theta), np.sin(theta)], axis=1)
+    eps = 0.05
+    exact = arc_covering_number(theta, np.arcsin(eps / 0.5))
+    net = len(covering.greedy_net_reference(points, eps))
+    half_net = len(covering.greedy_net_reference(points, eps / 2))
+    assert exact <= net and net <= half_net + 1e-9
+    assert interval_covering_number(np.arange(10.0), 1.0) == 4  # [0,2], [3,5], [6,8], [9]
+    with pytest.raises(ValueError, match="radius"):
+        interval_covering_number([0.0, 1.0], -1.0)
+    with pytest.raises(ValueError, match="1-D"):
+        arc_covering_number(np.zeros((2, 2)), 0.1)

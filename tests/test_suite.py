@@ -130,3 +130,21 @@ def test_missing_dataset_is_skipped_not_failed(tmp_path, monkeypatch):
                           data_dir=tmp_path / "empty")  # no real data at all
     assert list(nothing) == [] and len(nothing.skipped) == 4
     assert {s.dataset for s in nothing.skipped} == {"mnist", "cifar10", "ag_news"}
+
+
+def test_dataset_override_changes_only_the_matching_models_and_labels_them():
+    from helpers.suite import suite_profile, with_dataset
+
+    base = suite_profile("default")
+    assert with_dataset("default", None) == base
+    images = with_dataset("default", "mnist5k")
+    for before, after in zip(base.specs, images.specs, strict=True):
+        if after.model == "transformer-tiny":
+            assert after == before
+        else:
+            assert after.dataset == "mnist5k" and "in place of" in after.stand_in
+    text = with_dataset("default", "ag_news")
+    transformer = next(spec for spec in text.specs if spec.model == "transformer-tiny")
+    assert transformer.dataset == "ag_news" and transformer.stand_in is None
+    with pytest.raises(ValueError, match="unknown dataset 'imagenet'"):
+        with_dataset("default", "imagenet")

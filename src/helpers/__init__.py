@@ -5,12 +5,16 @@ docstring, in the manner of d2l:
 
 - :mod:`helpers.data` -- datasets (data directory, download, embedded default, synthetic sets);
 - :mod:`helpers.quantize` -- unit-cube normalization, p-bit quantizers, occupied grid cells;
-- :mod:`helpers.covering` -- greedy epsilon-nets and the capacity curve;
+- :mod:`helpers.covering` -- greedy epsilon-nets and the certified capacity curve;
+- :mod:`helpers.minimum_cover` -- exact minimum covers of tiny sets, to grade the estimators;
+- :mod:`helpers.bounds` -- volumetric covering bounds and the enclosing ball;
 - :mod:`helpers.information` -- entropy estimates and the ``log2 n`` ceiling;
 - :mod:`helpers.geometry` -- nearest-neighbour scale and intrinsic dimension;
 - :mod:`helpers.models`, :mod:`helpers.train`, :mod:`helpers.cache` -- the proposal's four
   models, deterministic training, and the on-disk cache keyed by parameter hash;
 - :mod:`helpers.probes` -- linear probes on quantized representations;
+- :mod:`helpers.suite` -- the book's model suite per profile, trained and cached;
+- :mod:`helpers.stats` -- bootstrap correlation intervals and collapse thresholds;
 - :mod:`helpers.representations` -- a small learned representation without torch;
 - :mod:`helpers.params` -- build profiles and validated notebook parameters;
 - :mod:`helpers.results` -- glued numbers and the per-chapter JSON results file;

@@ -282,7 +282,7 @@ def execute_chapters(root: Path, chapters: list[Chapter], build_dir: Path, *, pr
             future = pool.submit(_execute_one, chapter.entry, str(root), str(temporary),
                                  run_parameters, env)
             pending[future] = (chapter, temporary)
-            print(f"  started  {chapter.name}", flush=True)
+            print(f"  queued   {chapter.name}", flush=True)
         for future in futures.as_completed(pending):
             chapter, temporary = pending[future]
             seconds, error = future.result()

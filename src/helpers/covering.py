@@ -64,6 +64,7 @@ import time
 from dataclasses import dataclass, field
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from ._validation import check_points, check_positive
 
@@ -858,14 +859,29 @@ def farthest_first(
         raise ValueError(f"stop_radius must be finite and >= 0, got {stop_radius!r}.")
     limit = n if max_points is None else _check_block_size(max_points, "max_points")
     engine = _Engine(points, metric, device, precision)
-    backend = engine.backend
     nearest = np.full(n, np.inf)  # exact distance to the inserted set
     order = [int(start)]
     radii = [np.inf]
-    current = int(start)
-    nearest[current] = 0.0
+    nearest[int(start)] = 0.0
     complete = True
     final_radius = 0.0
+    # Each step is one small matrix-vector product: threads cost more in synchronisation than
+    # they save (3-50x slower on a busy 2-core machine), so BLAS gets one thread here.
+    with threadpool_limits(limits=1, user_api="blas"):
+        complete, final_radius = _farthest_first_loop(
+            engine, points, metric, nearest, order, radii, stop_radius, limit)
+    return FarthestFirst(
+        order=np.asarray(order, dtype=np.int64),
+        radii=np.asarray(radii, dtype=np.float64),
+        complete=complete,
+        stop_radius=final_radius,
+    )
+
+
+def _farthest_first_loop(engine, points, metric, nearest, order, radii, stop_radius, limit):
+    """Insert points into ``order``/``radii`` in place; return (complete, final_radius)."""
+    backend = engine.backend
+    current = order[-1]
     while True:
         # Candidates whose distance could drop: approximate score <= current nearest + band.
         vector = backend.vector(engine.centre_rows, current)
@@ -884,21 +900,13 @@ def farthest_first(
         following = int(np.argmax(nearest))
         radius = float(nearest[following])
         if radius <= 0.0:
-            break
+            return True, 0.0
         if radius <= stop_radius or len(order) >= limit:
-            complete = False
-            final_radius = radius
-            break
+            return False, radius
         order.append(following)
         radii.append(radius)
         nearest[following] = 0.0
         current = following
-    return FarthestFirst(
-        order=np.asarray(order, dtype=np.int64),
-        radii=np.asarray(radii, dtype=np.float64),
-        complete=complete,
-        stop_radius=final_radius,
-    )
 
 
 # --------------------------------------------------------------------------------------

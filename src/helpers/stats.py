@@ -283,15 +283,35 @@ def bootstrap_correlation(x, y, *, method: str = "pearson", n_bootstrap: int = N
     )
 
 
-def correlation_verdict(interval: CorrelationInterval | tuple, threshold: float = 0.9) -> str:
+def correlation_verdict(interval: CorrelationInterval | tuple, threshold: float = 0.9, *,
+                        which: str = "bootstrap") -> str:
     """Decide a claim "correlation > threshold" from an interval.
 
     Returns ``"holds"`` when the whole interval lies above ``threshold``, ``"fails"`` when
-    it lies at or below it, and ``"undecided"`` when it straddles it. ``interval`` is a
-    :class:`CorrelationInterval` (its bootstrap interval is used) or a ``(low, high)`` pair.
+    it lies at or below it, and ``"undecided"`` when it straddles it.
+
+    Parameters
+    ----------
+    interval : CorrelationInterval or (low, high)
+    threshold : float
+    which : {"bootstrap", "fisher", "union"}
+        For a :class:`CorrelationInterval`: its bootstrap interval, its Fisher z interval, or
+        the smallest interval containing both (the cautious choice when there are few pairs,
+        where neither is reliable: percentile bootstrap intervals of a correlation from a
+        handful of pairs are too narrow, and Fisher's assumes bivariate normal data).
     """
+    if which not in ("bootstrap", "fisher", "union"):
+        raise ValueError(f"which must be 'bootstrap', 'fisher' or 'union', got {which!r}.")
     if isinstance(interval, CorrelationInterval):
-        low, high = interval.ci_low, interval.ci_high
+        if which != "bootstrap" and interval.fisher_low is None:
+            raise ValueError(f"this interval has no Fisher z part (n = {interval.n} < 4); "
+                             "use which='bootstrap'.")
+        bootstrap = (interval.ci_low, interval.ci_high)
+        fisher = (interval.fisher_low, interval.fisher_high)
+        low, high = {"bootstrap": bootstrap, "fisher": fisher,
+                     "union": (min(bootstrap[0], fisher[0] if fisher[0] is not None else 1.0),
+                               max(bootstrap[1], fisher[1] if fisher[1] is not None else -1.0))
+                     }[which]
     else:
         try:
             low, high = (float(v) for v in interval)

@@ -26,9 +26,11 @@ Profiles
     (2 epochs) on a 20,000-article subsample of AG News (all 7,600 test articles). Models
     whose dataset is not in the data directory are *skipped*, not failed: the returned
     :class:`Suite` lists them in ``skipped`` with what is missing and how to provide it.
-    Budget, measured on one thread of a shared 2-core machine (0.8 ms per MNIST image per
-    epoch for CNN-MNIST; 2.3 and 6.6 ms per CIFAR image for CNN-CIFAR and ResNet-8, timed on
-    random 3x32x32 tensors): about 6 minutes for MNIST and 11 for CIFAR-10.
+    Budget on one thread of a shared 2-core machine: CNN-MNIST on MNIST took 127 s and
+    134 s (without and with spectral normalization, 4 epochs each; about 0.5 ms per image
+    per epoch). CIFAR-10 was not available when this was written; from 2.3 and 6.6 ms per
+    image per epoch for CNN-CIFAR and ResNet-8, timed on random 3x32x32 tensors, its four
+    networks should take about 13 minutes. The AG News transformer has not been timed.
 
 Threads. Training uses one torch thread by default (``num_threads``): the models are small,
 and on a machine shared with other work two threads were 5 to 10 times *slower* per image
@@ -38,6 +40,7 @@ than one in the measurements above. The cache key does not include the thread co
 from __future__ import annotations
 
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -356,6 +359,20 @@ def _check_spectral_norm(values, profile: SuiteProfile) -> tuple:
     return values
 
 
+@contextmanager
+def _torch_threads(num_threads: int | None):
+    """Use ``num_threads`` torch CPU threads inside the block (None: leave as it is)."""
+    import torch
+
+    previous = torch.get_num_threads()
+    if num_threads is not None:
+        torch.set_num_threads(int(num_threads))
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
+
+
 def train_suite(profile="default", *, models=None, spectral_norm=None, seed: int = 0,
                 data_dir=None, cache_dir=None, device="cpu", num_threads: int | None = 1,
                 log=print, progress: bool = False, refresh: bool = False) -> Suite:
@@ -378,7 +395,8 @@ def train_suite(profile="default", *, models=None, spectral_norm=None, seed: int
     device : {"cpu", "cuda", "auto"}
         Passed to :func:`helpers.train.train_model` (part of the cache key).
     num_threads : int or None
-        torch threads while training (one by default; see the module docstring).
+        torch threads while training and extracting representations (one by default; see
+        the module docstring).
     log : callable or None
         Receives the cache and training log lines (``cache hit: ...`` on a rerun) and one
         line per model.
@@ -436,10 +454,11 @@ def train_suite(profile="default", *, models=None, spectral_norm=None, seed: int
                 profile=profile.name, cache_dir=cache_dir, device=device,
                 num_threads=num_threads, progress=progress, log=log, refresh=refresh,
             )
-            train_Z = extract_representations(trained, splits, "train", cache_dir=cache_dir,
-                                              log=log, refresh=refresh)
-            test_Z = extract_representations(trained, splits, "test", cache_dir=cache_dir,
-                                             log=log, refresh=refresh)
+            with _torch_threads(num_threads):
+                train_Z = extract_representations(trained, splits, "train",
+                                                  cache_dir=cache_dir, log=log, refresh=refresh)
+                test_Z = extract_representations(trained, splits, "test",
+                                                 cache_dir=cache_dir, log=log, refresh=refresh)
             records.append(SuiteRecord(
                 model=spec.model, spectral_norm=sn, dataset=splits.name, source=splits.source,
                 stand_in=spec.stand_in, representation_dim=int(trained.representation_dim),
@@ -456,12 +475,44 @@ def train_suite(profile="default", *, models=None, spectral_norm=None, seed: int
                  seconds=time.perf_counter() - started)
 
 
+#: Datasets the text model reads; every other dataset feeds the image models.
+TEXT_DATASETS = ("topics", "ag_news")
+
+
+def with_dataset(profile, dataset: str | None) -> SuiteProfile:
+    """A copy of a profile whose image models (or, for a text dataset, whose text model) train
+    on ``dataset``; ``None`` returns the profile unchanged.
+
+    Introduced in the chapter "Precision lower bound", whose ``dataset`` parameter uses it.
+    The models' labels say whether the data are the proposal's or a stand-in.
+    """
+    profile = suite_profile(profile)
+    if dataset is None:
+        return profile
+    from .data import DATASETS
+
+    if dataset not in DATASETS:
+        raise ValueError(f"unknown dataset {dataset!r}; valid names: {', '.join(DATASETS)}.")
+    text = dataset in TEXT_DATASETS
+    specs = []
+    for spec in profile.specs:
+        if (spec.model == "transformer-tiny") != text or spec.dataset == dataset:
+            specs.append(spec)
+            continue
+        proposal = PROPOSAL_DATASETS[spec.model]
+        note = None if dataset == proposal else (
+            f"{dataset} in place of the proposal's {proposal} (chosen by the dataset parameter)")
+        specs.append(replace(spec, dataset=dataset, n_train=None, n_test=None, stand_in=note))
+    return replace(profile, specs=tuple(specs),
+                   description=f"{profile.description}; data set to {dataset}")
+
+
 def with_specs(profile, **changes) -> SuiteProfile:
     """A copy of a profile with every spec changed by ``changes`` (e.g. ``epochs=1``)."""
     profile = suite_profile(profile)
     return replace(profile, specs=tuple(replace(spec, **changes) for spec in profile.specs))
 
 
-__all__ = ["DISPLAY_NAMES", "PROFILES", "PROFILE_NAMES", "PROPOSAL_DATASETS", "ModelSpec",
-           "SkippedModel", "Suite", "SuiteProfile", "SuiteRecord", "suite_profile",
-           "train_suite", "with_specs"]
+__all__ = ["DISPLAY_NAMES", "PROFILES", "PROFILE_NAMES", "PROPOSAL_DATASETS", "TEXT_DATASETS",
+           "ModelSpec", "SkippedModel", "Suite", "SuiteProfile", "SuiteRecord", "suite_profile",
+           "train_suite", "with_dataset", "with_specs"]

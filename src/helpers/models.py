@@ -110,6 +110,14 @@ class RepresentationModel(nn.Module):
         z = self.represent(x) if mask is None else self.represent(x, mask)
         return self.classifier(z)
 
+    def _attach_head(self, name: str, *, n_classes: int, spectral_norm: bool,
+                     representation_dim: int, **settings) -> None:
+        """Add the linear classifier on the representation and record ``config``."""
+        self.classifier = _sn(nn.Linear(representation_dim, n_classes), spectral_norm)
+        self.representation_dim = representation_dim
+        self.config = dict(name=name, n_classes=n_classes, spectral_norm=bool(spectral_norm),
+                           representation_dim=representation_dim, **settings)
+
     def n_parameters(self) -> int:
         """Number of trainable parameters (spectral-norm buffers excluded)."""
         return sum(p.numel() for p in self.parameters() if p.requires_grad)
@@ -118,7 +126,14 @@ class RepresentationModel(nn.Module):
 # --------------------------------------------------------------------------- CNNs
 
 
-class CNNMnist(RepresentationModel):
+class _FeatureStackModel(RepresentationModel):
+    """A model whose representation is the output of one ``features`` stack."""
+
+    def represent(self, x, mask=None):
+        return self.features(x)
+
+
+class CNNMnist(_FeatureStackModel):
     """CNN-MNIST: two 3x3 convolutions (each followed by 2x2 max pooling) and two FC layers.
 
     ``conv(C->32) - act - pool - conv(32->64) - act - pool - flatten - FC(->64) - act`` is the
@@ -141,18 +156,12 @@ class CNNMnist(RepresentationModel):
             nn.Flatten(),
             _sn(nn.Linear(c2 * side * side, representation_dim), spectral_norm), act(),
         )
-        self.classifier = _sn(nn.Linear(representation_dim, n_classes), spectral_norm)
-        self.representation_dim = representation_dim
-        self.config = dict(name="cnn-mnist", in_channels=in_channels, image_size=image_size,
-                           n_classes=n_classes, spectral_norm=bool(spectral_norm),
-                           activation=activation, width=float(width),
-                           representation_dim=representation_dim)
-
-    def represent(self, x, mask=None):
-        return self.features(x)
+        self._attach_head("cnn-mnist", n_classes=n_classes, spectral_norm=spectral_norm,
+                          representation_dim=representation_dim, in_channels=in_channels,
+                          image_size=image_size, activation=activation, width=float(width))
 
 
-class CNNCifar(RepresentationModel):
+class CNNCifar(_FeatureStackModel):
     """CNN-CIFAR: four 3x3 convolutions in two pooled pairs and two FC layers.
 
     ``[conv(C->32) - act - conv(32->32) - act - pool] - [conv(32->64) - act - conv(64->64) -
@@ -176,15 +185,9 @@ class CNNCifar(RepresentationModel):
             nn.Flatten(),
             _sn(nn.Linear(c2 * side * side, representation_dim), spectral_norm), act(),
         )
-        self.classifier = _sn(nn.Linear(representation_dim, n_classes), spectral_norm)
-        self.representation_dim = representation_dim
-        self.config = dict(name="cnn-cifar", in_channels=in_channels, image_size=image_size,
-                           n_classes=n_classes, spectral_norm=bool(spectral_norm),
-                           activation=activation, width=float(width),
-                           representation_dim=representation_dim)
-
-    def represent(self, x, mask=None):
-        return self.features(x)
+        self._attach_head("cnn-cifar", n_classes=n_classes, spectral_norm=spectral_norm,
+                          representation_dim=representation_dim, in_channels=in_channels,
+                          image_size=image_size, activation=activation, width=float(width))
 
 
 # --------------------------------------------------------------------------- ResNet-8
@@ -236,12 +239,9 @@ class ResNet8(RepresentationModel):
             BasicBlock(c1, c2, 2, **blocks),
             BasicBlock(c2, c3, 2, **blocks),
         )
-        self.classifier = _sn(nn.Linear(c3, n_classes), spectral_norm)
-        self.representation_dim = representation_dim
-        self.config = dict(name="resnet8", in_channels=in_channels, image_size=image_size,
-                           n_classes=n_classes, spectral_norm=bool(spectral_norm),
-                           activation=activation, width=float(width),
-                           representation_dim=representation_dim)
+        self._attach_head("resnet8", n_classes=n_classes, spectral_norm=spectral_norm,
+                          representation_dim=representation_dim, in_channels=in_channels,
+                          image_size=image_size, activation=activation, width=float(width))
 
     def represent(self, x, mask=None):
         return self.stages(self.stem(x)).mean(dim=(2, 3))

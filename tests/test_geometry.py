@@ -98,3 +98,29 @@ def test_format_for_glue():
     result = twonn_dimension(MANIFOLDS["segment in R^10"][0], n_bootstrap=50)
     text = f"{result:.1f}"
     assert text.startswith("1.0 (95% CI") and " to " in text
+
+
+@pytest.mark.parametrize("metric", ["euclidean", "chebyshev"])
+def test_nearest_neighbour_distances_match_brute_force(metric):
+    from scipy.spatial.distance import cdist
+
+    from helpers.geometry import nearest_neighbour_distances
+
+    points = np.random.default_rng(3).random((200, 5))
+    pairwise = cdist(points, points, metric=metric)
+    np.fill_diagonal(pairwise, np.inf)
+    np.testing.assert_allclose(nearest_neighbour_distances(points, metric=metric),
+                               pairwise.min(axis=1))
+
+
+def test_nearest_neighbour_distances_of_duplicates_are_zero_and_bad_input_is_named():
+    from helpers.geometry import nearest_neighbour_distances
+
+    points = np.array([[0.0, 0.0], [0.0, 0.0], [1.0, 1.0]])
+    assert nearest_neighbour_distances(points).tolist()[:2] == [0.0, 0.0]
+    with pytest.raises(ValueError, match="at least 2 points"):
+        nearest_neighbour_distances(points[:1])
+    with pytest.raises(ValueError, match="metric"):
+        nearest_neighbour_distances(points, metric="cosine")
+    with pytest.raises(ValueError, match="NaN"):
+        nearest_neighbour_distances(np.array([[0.0, np.nan], [1.0, 1.0]]))

@@ -125,11 +125,11 @@ def _distinct_points(points, duplicates: str, *, needed: int) -> tuple[np.ndarra
     return points, n_duplicates
 
 
-def _neighbour_distances(points: np.ndarray, k: int) -> np.ndarray:
+def _neighbour_distances(points: np.ndarray, k: int, metric: str = "euclidean") -> np.ndarray:
     """Distances from each point to its k nearest other points, shape (n, k), ascending."""
     from sklearn.neighbors import NearestNeighbors
 
-    index = NearestNeighbors(n_neighbors=k).fit(points)
+    index = NearestNeighbors(n_neighbors=k, metric=metric).fit(points)
     distances, _ = index.kneighbors()  # without X: a point is not its own neighbour
     return distances
 
@@ -309,13 +309,9 @@ def nearest_neighbour_distances(points, *, metric: str = "euclidean") -> np.ndar
     -------
     numpy.ndarray, shape (n,)
     """
-    from sklearn.neighbors import NearestNeighbors
-
     if metric not in ("euclidean", "chebyshev"):
         raise ValueError(f"metric must be 'euclidean' or 'chebyshev', got {metric!r}.")
     points = check_points(points, name="points")
     if points.shape[0] < 2:
         raise ValueError("nearest-neighbour distances need at least 2 points, got 1.")
-    search = NearestNeighbors(n_neighbors=2, metric=metric).fit(points)
-    distances, _ = search.kneighbors(points)
-    return distances[:, 1]
+    return _neighbour_distances(points, 1, metric=metric)[:, 0]

@@ -22,6 +22,7 @@ from helpers.covering import (
     neighbour_scales,
 )
 from helpers.data import analytic_covering_number, sample_shape
+from reference import brute_force_min_cover
 
 METRICS = ("euclidean", "chebyshev")
 
@@ -381,15 +382,6 @@ def test_farthest_first_stop_radius():
 # ----------------------------------------------------------------------------------------
 # greedy set cover
 # ----------------------------------------------------------------------------------------
-
-
-def brute_force_min_cover(within):
-    n = len(within)
-    for size in range(1, n + 1):
-        for subset in itertools.combinations(range(n), size):
-            if within[list(subset)].any(axis=0).all():
-                return size
-    raise AssertionError("unreachable")
 
 
 @pytest.mark.parametrize("metric", METRICS)

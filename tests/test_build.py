@@ -168,3 +168,26 @@ def test_render_refuses_an_executed_notebook_with_errors(tmp_path):
 def test_missing_root_gives_a_clear_error(tmp_path):
     with pytest.raises(build.BuildError, match="repository root"):
         build.find_root(tmp_path)
+
+
+def test_training_stage_runs_once_for_chapters_that_use_the_suite(tmp_path, monkeypatch,
+                                                                    capsys):
+    from helpers import suite as suite_module
+
+    plain = build.list_chapters(_tiny_book(tmp_path / "a", "x = 1"))[0]
+    user = build.list_chapters(_tiny_book(tmp_path / "b", "suite = train_suite('smoke')"))[0]
+    assert not build.uses_suite(plain) and build.uses_suite(user)
+    calls = []
+
+    def fake_train_suite(profile, **kwargs):
+        calls.append((profile, kwargs))
+        return suite_module.Suite([], profile=suite_module.suite_profile(profile))
+
+    monkeypatch.setattr(suite_module, "train_suite", fake_train_suite)
+    monkeypatch.setenv("HELPERS_CACHE_DIR", str(tmp_path / "cache"))
+    seconds = build.train_stage(tmp_path / "_build", profile="smoke", data_dir=None)
+    assert seconds >= 0 and len(calls) == 1
+    profile, kwargs = calls[0]
+    assert profile == "smoke" and kwargs["include_smooth"] is True
+    assert kwargs["cache_dir"] == str(tmp_path / "cache")
+    assert "training stage finished" in capsys.readouterr().out

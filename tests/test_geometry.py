@@ -124,3 +124,21 @@ def test_nearest_neighbour_distances_of_duplicates_are_zero_and_bad_input_is_nam
         nearest_neighbour_distances(points, metric="cosine")
     with pytest.raises(ValueError, match="NaN"):
         nearest_neighbour_distances(np.array([[0.0, np.nan], [1.0, 1.0]]))
+
+
+def test_spectrum_dimensions_count_equal_directions():
+    from helpers.geometry import spectrum_dimensions
+
+    rng = np.random.default_rng(0)
+    flat = np.zeros((4000, 12))
+    flat[:, :5] = rng.standard_normal((4000, 5))  # five equal directions, seven empty
+    rotation, _ = np.linalg.qr(rng.standard_normal((12, 12)))
+    measured = spectrum_dimensions(flat @ rotation)
+    assert measured.effective_rank == pytest.approx(5, rel=0.02)
+    assert measured.participation_ratio == pytest.approx(5, rel=0.03)
+    assert measured.components_90 == 5
+    skewed = flat * np.array([10.0, 1, 1, 1, 1] + [0.0] * 7)
+    lopsided = spectrum_dimensions(skewed)
+    assert lopsided.participation_ratio < 1.2 < lopsided.effective_rank < 5
+    with pytest.raises(ValueError, match="do not vary"):
+        spectrum_dimensions(np.ones((5, 3)))

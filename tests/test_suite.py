@@ -148,3 +148,91 @@ def test_dataset_override_changes_only_the_matching_models_and_labels_them():
     assert transformer.dataset == "ag_news" and transformer.stand_in is None
     with pytest.raises(ValueError, match="unknown dataset 'imagenet'"):
         with_dataset("default", "imagenet")
+
+
+def test_smooth_variants_are_labelled_and_cached_apart(tmp_path):
+    both = train_suite(TINY, models="cnn-mnist", include_smooth=True, cache_dir=tmp_path,
+                       log=None)
+    assert [record.label for record in both] == [
+        "CNN-MNIST", "CNN-MNIST + SN", "CNN-MNIST (smooth)", "CNN-MNIST (smooth) + SN"]
+    assert [record.key for record in both] == [
+        "cnn_mnist", "cnn_mnist_sn", "cnn_mnist_smooth", "cnn_mnist_smooth_sn"]
+    assert [record.activation for record in both] == ["relu", "relu", "gelu", "gelu"]
+    assert [record.trained.config["activation"] for record in both] == [
+        "relu", "relu", "gelu", "gelu"]
+    assert [record.trained.config.get("pooling", "max") for record in both] == [
+        "max", "max", "avg", "avg"]
+    pools = [type(m).__name__ for m in both[2].trained.model.modules()
+             if "Pool" in type(m).__name__]
+    assert pools == ["AvgPool2d", "AvgPool2d"]
+    assert not np.allclose(both[0].test_Z, both[2].test_Z)
+    only = train_suite(TINY, include_smooth="only", spectral_norm=False, cache_dir=tmp_path,
+                       log=None)  # the transformer has no smooth variant: only CNN-MNIST's
+    assert [record.label for record in only] == ["CNN-MNIST (smooth)"] and only.all_cache_hits
+    with pytest.raises(ValueError, match="include_smooth"):
+        train_suite(TINY, include_smooth="yes", cache_dir=tmp_path, log=None)
+
+
+def test_split_smaller_than_the_profile_asks_is_used_whole(tmp_path):
+    greedy = SuiteProfile(
+        name="tiny-test", description="asks for more digits than exist",
+        specs=(ModelSpec("cnn-mnist", "digits", 100_000, 40, epochs=1, width=0.125),))
+    log = Lines()
+    result = train_suite(greedy, spectral_norm=False, cache_dir=tmp_path, log=log)
+    record = result[0]
+    assert len(record.train_y) == 1297 and len(record.test_y) == 40
+    assert "100,000 train examples" in record.data_note and "all 1,297" in record.data_note
+    assert any(line.startswith("note for CNN-MNIST") for line in log)
+
+
+def test_sizes_are_checked_before_anything_trains(tmp_path, monkeypatch):
+    calls = []
+    profile = SuiteProfile(
+        name="tiny-test", description="a model, then data that cannot be loaded",
+        specs=(ModelSpec("cnn-mnist", "digits", 80, 40, epochs=1, width=0.125),
+               ModelSpec("cnn-cifar", "digits", 80, 40, epochs=1, width=0.125)))
+    real_load = suite_module.load_dataset
+
+    def load(name, **kwargs):
+        calls.append(name)
+        return real_load(name, **kwargs)
+
+    monkeypatch.setattr(suite_module, "load_dataset", load)
+    from helpers import train as train_module
+
+    real_train = train_module.train_model
+
+    def train(*args, **kwargs):
+        calls.append("train")
+        return real_train(*args, **kwargs)
+
+    monkeypatch.setattr(train_module, "train_model", train)
+    train_suite(profile, spectral_norm=False, cache_dir=tmp_path, log=None)
+    assert calls == ["digits", "train", "train"]  # one load, before the first training
+
+
+def test_retrain_changes_only_what_it_is_asked_to(tmp_path):
+    from helpers.suite import retrain
+    from helpers.train import snapshot_models
+
+    record = train_suite(TINY, models="cnn-mnist", spectral_norm=True, cache_dir=tmp_path,
+                         log=None)[0]
+    same = retrain(record, cache_dir=tmp_path)
+    assert same.cache_hit and np.array_equal(same.test_Z, record.test_Z)
+    other = retrain(record, seed=1, cache_dir=tmp_path)
+    assert not other.cache_hit and other.trained.key["training"]["seed"] == 1
+    assert other.data is record.data and not np.allclose(other.test_Z, record.test_Z)
+    assert other.label == record.label
+    cool = retrain(record, logit_scale=1.0, cache_dir=tmp_path)
+    assert cool.trained.key["training"]["logit_scale"] == 1.0
+    assert record.trained.key["training"]["logit_scale"] == 16.0
+    tracked = retrain(record, snapshots=True, epochs=2, cache_dir=tmp_path)
+    epochs = list(snapshot_models(tracked.trained))
+    assert [epoch for epoch, _ in epochs] == [1, 2]
+    final = epochs[-1][1].model.state_dict()
+    assert all(np.array_equal(final[k].numpy(), v.numpy())
+               for k, v in tracked.trained.model.state_dict().items())
+    with pytest.raises(ValueError, match="snapshots"):
+        next(snapshot_models(record.trained))
+    with pytest.raises(ValueError, match="cannot change"):
+        retrain(record, width=2.0)

@@ -3,12 +3,14 @@
 Usage (from the repository root)::
 
     python -m helpers.build [--profile {smoke,default,full}] [--only CHAPTER ...]
-                            [--jobs N] [--data-dir DIR] [--render-only]
+                            [--jobs N] [--data-dir DIR] [--render-only] [--no-train-stage]
     python -m helpers.build sync     # rewrite every .ipynb from its jupytext .md twin
     python -m helpers.build check    # only check that the pairs are in sync
 
 Steps: (1) every chapter's ``.md`` source and ``.ipynb`` twin must hold the same cells, and
-the ``.ipynb`` must carry no outputs; (2) papermill executes a *copy* of each chapter into
+the ``.ipynb`` must carry no outputs; (1b) when chapters that use the model suite are to run,
+the suite is trained (or loaded) once, so that chapters running side by side do not each
+train the same networks; (2) papermill executes a *copy* of each chapter into
 ``_build/executed`` (never the sources), chapters in parallel where cores allow; (3) the
 pages and executed notebooks are staged in ``_build/stage`` and ``jupyter-book build`` renders
 them with execution off; (4) the new HTML replaces ``_build/html`` in one rename, so a failed
@@ -303,6 +305,41 @@ def execute_chapters(root: Path, chapters: list[Chapter], build_dir: Path, *, pr
     print(f"executed in {time.perf_counter() - started:.1f} s", flush=True)
 
 
+def uses_suite(chapter: Chapter) -> bool:
+    """Whether a chapter trains or loads the model suite (its source calls ``train_suite``)."""
+    return "train_suite(" in chapter.source.read_text(encoding="utf-8")
+
+
+#: Chapter parameters that change which networks a chapter trains; with any of them the
+#: chapters train what they need themselves.
+SUITE_PARAMETERS = ("models", "dataset", "seed")
+
+
+def train_stage(build_dir: Path, *, profile: str, data_dir: str | None) -> float:
+    """Train (or load) the profile's whole suite once, before the chapters run in parallel.
+
+    Without it, chapters that start together would each train the same networks at the same
+    time, competing for the cores; after it, every chapter loads them from the cache.
+    Returns the wall time in seconds.
+    """
+    from .suite import train_suite
+
+    started = time.perf_counter()
+    cache = os.environ.get(CACHE_DIR_VARIABLE, str(build_dir / "cache"))
+    print(f"training stage: the {profile!r} model suite (cache {cache})", flush=True)
+    suite = train_suite(profile, include_smooth=True, data_dir=data_dir, cache_dir=cache,
+                        progress=True, log=None)
+    for record in suite:
+        origin = "cache hit" if record.cache_hit else f"trained in {record.seconds:.0f} s"
+        print(f"  {record.label:28s} {record.data_label:36s} test accuracy "
+              f"{record.test_accuracy:.3f} ({origin})", flush=True)
+    for item in suite.skipped:
+        print(f"  skipped {item.name}: {item.reason}", flush=True)
+    seconds = time.perf_counter() - started
+    print(f"training stage finished in {seconds:.1f} s", flush=True)
+    return seconds
+
+
 # ---------------------------------------------------------------------------------------------
 # Rendering
 
@@ -394,6 +431,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--build-dir", default="_build")
     parser.add_argument("--param", action="append", type=_parse_parameter, default=[],
                         metavar="NAME=VALUE", help="papermill parameter for the executed chapters")
+    parser.add_argument("--no-train-stage", action="store_true",
+                        help="skip training the model suite before the chapters run")
     parser.add_argument("--render-only", action="store_true",
                         help="render the notebooks already executed in _build/executed")
     args = parser.parse_args(argv)
@@ -411,9 +450,14 @@ def main(argv: list[str] | None = None) -> int:
         build_dir = (root / args.build_dir).resolve()
         started = time.perf_counter()
         if not args.render_only:
-            execute_chapters(root, select_chapters(chapters, args.only), build_dir,
+            selected = select_chapters(chapters, args.only)
+            parameters = dict(args.param)
+            if (not args.no_train_stage and any(uses_suite(c) for c in selected)
+                    and not set(parameters) & set(SUITE_PARAMETERS)):
+                train_stage(build_dir, profile=args.profile, data_dir=args.data_dir)
+            execute_chapters(root, selected, build_dir,
                              profile=args.profile, jobs=args.jobs, data_dir=args.data_dir,
-                             parameters=dict(args.param))
+                             parameters=parameters)
         render(root, chapters, build_dir)
         summary = {"profile": args.profile, "seconds": round(time.perf_counter() - started, 1)}
         print(f"book built: {json.dumps(summary)}", flush=True)

@@ -288,8 +288,6 @@ def twonn_dimension(points, *, method: str = "mle", discard_fraction: float = 0.
     )
 
 
-__all__ = ["DUPLICATE_POLICIES", "N_BOOTSTRAP", "DimensionEstimate", "DuplicatePointsWarning",
-           "mle_dimension", "nearest_neighbour_distances", "twonn_dimension"]
 
 
 def nearest_neighbour_distances(points, *, metric: str = "euclidean") -> np.ndarray:
@@ -315,3 +313,67 @@ def nearest_neighbour_distances(points, *, metric: str = "euclidean") -> np.ndar
     if points.shape[0] < 2:
         raise ValueError("nearest-neighbour distances need at least 2 points, got 1.")
     return _neighbour_distances(points, 1, metric=metric)[:, 0]
+
+
+@dataclass(frozen=True)
+class SpectrumDimensions:
+    """Linear dimension measures of a point cloud's covariance spectrum.
+
+    Attributes
+    ----------
+    effective_rank : float
+        ``exp`` of the Shannon entropy (nats) of the normalized eigenvalues (Roy and Vetterli
+        2007): ``k`` for ``k`` equal eigenvalues and zeros.
+    participation_ratio : float
+        ``(sum λ)^2 / sum λ^2``: also ``k`` for ``k`` equal eigenvalues, smaller when a few
+        directions dominate.
+    components_90 : int
+        Fewest principal components that hold 90% of the variance.
+    eigenvalues : numpy.ndarray
+        The covariance eigenvalues, largest first.
+    """
+
+    effective_rank: float
+    participation_ratio: float
+    components_90: int
+    eigenvalues: np.ndarray
+
+    def as_dict(self) -> dict:
+        return {"effective_rank": self.effective_rank,
+                "participation_ratio": self.participation_ratio,
+                "components_90": self.components_90}
+
+
+def spectrum_dimensions(points) -> SpectrumDimensions:
+    """Effective rank, participation ratio and 90%-variance count of a covariance spectrum.
+
+    Introduced in the chapter "Lipschitz regularization", beside the intrinsic dimension
+    (:func:`mle_dimension`, :func:`twonn_dimension`): these measure how many *linear*
+    directions carry the variance, which is what PCA before quantization can exploit; the
+    intrinsic dimension measures the curved set's own dimension, which it cannot.
+
+    Raises
+    ------
+    ValueError
+        Fewer than two points, or points that do not vary at all.
+    """
+    points = check_points(points, name="points")
+    if points.shape[0] < 2:
+        raise ValueError("a covariance spectrum needs at least 2 points.")
+    centred = points - points.mean(axis=0)
+    eigenvalues = np.linalg.svd(centred, compute_uv=False) ** 2 / (len(points) - 1)
+    total = float(eigenvalues.sum())
+    if total <= 0:
+        raise ValueError("the points do not vary (zero covariance); a constant "
+                         "representation has no spectrum to measure.")
+    weights = eigenvalues / total
+    nonzero = weights[weights > 0]
+    effective_rank = float(np.exp(-(nonzero * np.log(nonzero)).sum()))
+    participation = float(total**2 / (eigenvalues**2).sum())
+    components = int(np.searchsorted(np.cumsum(weights), 0.9 - 1e-12) + 1)
+    return SpectrumDimensions(effective_rank, participation, components, eigenvalues)
+
+
+__all__ = ["DUPLICATE_POLICIES", "N_BOOTSTRAP", "DimensionEstimate", "DuplicatePointsWarning",
+           "SpectrumDimensions", "mle_dimension", "nearest_neighbour_distances",
+           "spectrum_dimensions", "twonn_dimension"]

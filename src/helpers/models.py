@@ -60,6 +60,16 @@ TOKEN_PATTERN = r"[a-z0-9]+(?:['\-][a-z0-9]+)*|[^\sa-z0-9]"
 # --------------------------------------------------------------------------- building blocks
 
 
+POOLING = {"max": nn.MaxPool2d, "avg": nn.AvgPool2d}
+
+
+def _check_pooling(pooling: str) -> str:
+    if pooling not in POOLING:
+        raise ValueError(f"pooling must be one of {sorted(POOLING)}, got {pooling!r}; 'avg' "
+                         "makes the network smooth when the activation is.")
+    return pooling
+
+
 def _check_activation(activation: str) -> str:
     if activation not in ACTIVATIONS:
         raise ValueError(f"activation must be one of {sorted(ACTIVATIONS)}, got {activation!r}.")
@@ -143,22 +153,23 @@ class CNNMnist(_FeatureStackModel):
     """
 
     def __init__(self, *, in_channels=1, image_size=28, n_classes=10, spectral_norm=False,
-                 activation="relu", width=1.0, representation_dim=64):
+                 activation="relu", width=1.0, representation_dim=64, pooling="max"):
         super().__init__()
         _check_image_args(in_channels, image_size, n_classes, width)
         _check_activation(activation)
-        act = ACTIVATIONS[activation]
+        act, pool = ACTIVATIONS[activation], POOLING[_check_pooling(pooling)]
         c1, c2 = _channels(32, width), _channels(64, width)
         side = image_size // 4
         self.features = nn.Sequential(
-            _sn(nn.Conv2d(in_channels, c1, 3, padding=1), spectral_norm), act(), nn.MaxPool2d(2),
-            _sn(nn.Conv2d(c1, c2, 3, padding=1), spectral_norm), act(), nn.MaxPool2d(2),
+            _sn(nn.Conv2d(in_channels, c1, 3, padding=1), spectral_norm), act(), pool(2),
+            _sn(nn.Conv2d(c1, c2, 3, padding=1), spectral_norm), act(), pool(2),
             nn.Flatten(),
             _sn(nn.Linear(c2 * side * side, representation_dim), spectral_norm), act(),
         )
         self._attach_head("cnn-mnist", n_classes=n_classes, spectral_norm=spectral_norm,
                           representation_dim=representation_dim, in_channels=in_channels,
-                          image_size=image_size, activation=activation, width=float(width))
+                          image_size=image_size, activation=activation, width=float(width),
+                          **({"pooling": pooling} if pooling != "max" else {}))
 
 
 class CNNCifar(_FeatureStackModel):
@@ -170,24 +181,25 @@ class CNNCifar(_FeatureStackModel):
     """
 
     def __init__(self, *, in_channels=3, image_size=32, n_classes=10, spectral_norm=False,
-                 activation="relu", width=1.0, representation_dim=128):
+                 activation="relu", width=1.0, representation_dim=128, pooling="max"):
         super().__init__()
         _check_image_args(in_channels, image_size, n_classes, width)
         _check_activation(activation)
-        act = ACTIVATIONS[activation]
+        act, pool = ACTIVATIONS[activation], POOLING[_check_pooling(pooling)]
         c1, c2 = _channels(32, width), _channels(64, width)
         side = image_size // 4
         self.features = nn.Sequential(
             _sn(nn.Conv2d(in_channels, c1, 3, padding=1), spectral_norm), act(),
-            _sn(nn.Conv2d(c1, c1, 3, padding=1), spectral_norm), act(), nn.MaxPool2d(2),
+            _sn(nn.Conv2d(c1, c1, 3, padding=1), spectral_norm), act(), pool(2),
             _sn(nn.Conv2d(c1, c2, 3, padding=1), spectral_norm), act(),
-            _sn(nn.Conv2d(c2, c2, 3, padding=1), spectral_norm), act(), nn.MaxPool2d(2),
+            _sn(nn.Conv2d(c2, c2, 3, padding=1), spectral_norm), act(), pool(2),
             nn.Flatten(),
             _sn(nn.Linear(c2 * side * side, representation_dim), spectral_norm), act(),
         )
         self._attach_head("cnn-cifar", n_classes=n_classes, spectral_norm=spectral_norm,
                           representation_dim=representation_dim, in_channels=in_channels,
-                          image_size=image_size, activation=activation, width=float(width))
+                          image_size=image_size, activation=activation, width=float(width),
+                          **({"pooling": pooling} if pooling != "max" else {}))
 
 
 # --------------------------------------------------------------------------- ResNet-8
@@ -451,6 +463,16 @@ class TransformerTiny(RepresentationModel):
                            max_length=max_length, dropout=dropout)
 
     def represent(self, ids, mask=None):
+        embedded, mask = self.embed(ids, mask)
+        return self.represent_embedded(embedded, mask)
+
+    def embed(self, ids, mask=None):
+        """Token plus position embeddings of ``ids`` and the checked mask: ``(x, mask)``.
+
+        The representation is a smooth function of ``x`` (:meth:`represent_embedded`), which
+        is where the chapter "Curvature threshold" differentiates the transformer: token ids
+        are discrete, so derivatives with respect to them do not exist.
+        """
         if ids.dim() != 2:
             raise ValueError(f"token ids must have shape (n, length), got {tuple(ids.shape)}.")
         if ids.shape[1] > self.max_length:
@@ -463,7 +485,10 @@ class TransformerTiny(RepresentationModel):
             raise ValueError("every sequence needs at least one unmasked token "
                              "(Tokenizer.encode encodes an empty text as <unk>).")
         positions = torch.arange(ids.shape[1], device=ids.device)
-        x = self.token_embedding(ids) + self.position_embedding(positions)[None]
+        return self.token_embedding(ids) + self.position_embedding(positions)[None], mask
+
+    def represent_embedded(self, x, mask):
+        """The representation of embedded sequences ``x`` (n, L, width) under ``mask``."""
         for layer in self.layers:
             x = layer(x, mask)
         x = self.final_norm(x)
@@ -483,6 +508,8 @@ MODELS = {
 ALIASES = {"resnet-8": "resnet8", "transformer": "transformer-tiny"}
 #: Models that read token ids rather than images.
 TEXT_MODELS = ("transformer-tiny",)
+#: Image models with a pooling choice (``pooling="max"`` or ``"avg"``).
+POOLED_MODELS = ("cnn-mnist", "cnn-cifar")
 
 
 def canonical_model_name(name: str) -> str:
@@ -525,7 +552,9 @@ def build_model(name: str, *, in_channels: int | None = None, image_size: int | 
         Transformer only, required: ``len(tokenizer)``.
     **extra
         Further transformer options (``n_layers``, ``n_heads``, ``ff_multiplier``,
-        ``max_length``, ``dropout``).
+        ``max_length``, ``dropout``), or ``pooling`` (``"max"``, the default, or ``"avg"``)
+        for the two CNNs: with a smooth activation, average pooling makes the whole
+        representation map smooth (chapter "Curvature threshold").
 
     Raises
     ------
@@ -548,6 +577,8 @@ def build_model(name: str, *, in_channels: int | None = None, image_size: int | 
         if vocab_size is None:
             raise ValueError(f"{key} needs vocab_size (len(tokenizer)).")
         return cls(vocab_size=vocab_size, **kwargs, **extra)
+    if "pooling" in extra and key in POOLED_MODELS:
+        kwargs["pooling"] = extra.pop("pooling")
     if vocab_size is not None or extra:
         unexpected = sorted(["vocab_size"] * (vocab_size is not None) + list(extra))
         raise ValueError(f"{key} is an image model; unexpected arguments {unexpected}.")
@@ -564,7 +595,8 @@ def rebuild_model(config: dict) -> RepresentationModel:
 
 
 __all__ = [
-    "ACTIVATIONS", "ALIASES", "MODELS", "PAD_ID", "TEXT_MODELS", "UNK_ID", "BasicBlock",
+    "ACTIVATIONS", "ALIASES", "MODELS", "PAD_ID", "POOLED_MODELS", "POOLING", "TEXT_MODELS",
+    "UNK_ID", "BasicBlock",
     "CNNCifar", "CNNMnist", "EncoderLayer", "RepresentationModel", "ResNet8", "Tokenizer",
     "TransformerTiny", "build_model", "build_vocabulary", "canonical_model_name",
     "rebuild_model",

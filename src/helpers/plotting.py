@@ -39,6 +39,24 @@ def draw_scale_marker(ax, bits: float, text: str):
     return bits
 
 
+def panel_grid(labels, *, columns: int = 4, width: float = 3.5, height: float = 3.0):
+    """One small axes per label, ``columns`` to a row: ``(figure, {label: axes})``.
+
+    Introduced in the chapter "Curvature threshold" for its per-model figures; unused panels
+    of the last row are hidden.
+    """
+    labels = list(labels)
+    if not labels:
+        raise ValueError("panel_grid needs at least one label.")
+    columns = max(1, min(int(columns), len(labels)))
+    rows = -(-len(labels) // columns)
+    figure, axes = plt.subplots(rows, columns, figsize=(width * columns, height * rows),
+                                squeeze=False)
+    for ax in axes.flat[len(labels):]:
+        ax.set_visible(False)
+    return figure, dict(zip(labels, axes.flat, strict=False))
+
+
 def bits_for_scale(scale: float) -> float:
     """Bit depth ``p = -log2(scale)`` at which the grid step equals a length ``scale``."""
     if not scale > 0:

@@ -123,6 +123,19 @@ class ChapterResults:
         return write_json_atomic(self.path, payload)
 
 
+def plain_columns(frame) -> dict:
+    """A pandas table as JSON-ready columns, with NaN and infinities written as ``None``.
+
+    JSON has no NaN, and :meth:`ChapterResults.save` refuses non-finite numbers; in a table an
+    empty cell is the honest record of "not defined here".
+    """
+    columns = {}
+    for name, values in frame.to_dict(orient="list").items():
+        columns[str(name)] = [None if isinstance(v, numbers.Real) and not isinstance(v, bool)
+                              and not math.isfinite(v) else _plain(v) for v in values]
+    return columns
+
+
 def _reject_non_finite(results: dict):
     """JSON has no NaN; a NaN result is a bug upstream, so say which one."""
     for name, entry in results.items():

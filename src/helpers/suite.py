@@ -99,14 +99,32 @@ class ModelSpec:
         object.__setattr__(self, "model", canonical_model_name(self.model))
 
 
+#: Architectures that also get a smooth variant (``include_smooth=True``): GELU in place of
+#: ReLU and average in place of max pooling. Introduced in the chapter "Curvature threshold":
+#: a ReLU network is piecewise linear, so its second derivative is zero almost everywhere,
+#: and max pooling switches between inputs with a kink of its own; curvature by autograd
+#: needs a map that is smooth everywhere.
+SMOOTH_MODELS = ("cnn-mnist", "cnn-cifar")
+SMOOTH_ACTIVATION = "gelu"
+SMOOTH_MODEL_KWARGS = {"pooling": "avg"}
+
+
 @dataclass(frozen=True)
 class SuiteProfile:
-    """A named list of :class:`ModelSpec`, each trained with and without spectral norm."""
+    """A named list of :class:`ModelSpec`, each trained with and without spectral norm.
+
+    ``smooth_models`` are also trained with ``smooth_activation`` in place of ReLU and with
+    ``smooth_model_kwargs`` (average pooling) when :func:`train_suite` is called with
+    ``include_smooth=True``.
+    """
 
     name: str
     specs: tuple
     description: str
     spectral_norm: tuple = (False, True)
+    smooth_models: tuple = SMOOTH_MODELS
+    smooth_activation: str = SMOOTH_ACTIVATION
+    smooth_model_kwargs: dict = field(default_factory=lambda: dict(SMOOTH_MODEL_KWARGS))
 
 
 def _digits_stand_in(model: str) -> str:
@@ -182,6 +200,42 @@ def suite_profile(profile) -> SuiteProfile:
 # --------------------------------------------------------------------------- records
 
 
+@dataclass(frozen=True)
+class NormalizedSample:
+    """Representations of a record in unit-cube units (:meth:`SuiteRecord.normalized`).
+
+    Attributes
+    ----------
+    scaler : helpers.quantize.UnitCubeScaler
+        Fitted on the whole training split; ``scaler.low`` and ``scaler.high`` are the
+        global minimum and maximum, so the map is ``z -> (z - low) / (high - low)``.
+    train_u, test_u : numpy.ndarray of float64
+    train_y, test_y : numpy.ndarray of int64
+    train_index, test_index : numpy.ndarray
+        Rows of the record's splits that were chosen.
+    """
+
+    scaler: object
+    train_u: np.ndarray = field(repr=False)
+    train_y: np.ndarray = field(repr=False)
+    train_index: np.ndarray = field(repr=False)
+    test_u: np.ndarray = field(repr=False)
+    test_y: np.ndarray = field(repr=False)
+    test_index: np.ndarray = field(repr=False)
+
+    @property
+    def offset(self) -> float:
+        """The global minimum subtracted before scaling."""
+        return float(np.asarray(self.scaler.low).reshape(-1)[0])
+
+    @property
+    def scale(self) -> float:
+        """The factor ``1 / (max - min)`` that maps the training split into the unit cube."""
+        low = float(np.asarray(self.scaler.low).reshape(-1)[0])
+        high = float(np.asarray(self.scaler.high).reshape(-1)[0])
+        return 1.0 / (high - low)
+
+
 @dataclass
 class SuiteRecord:
     """One trained model of the suite, its representations and what data it saw.
@@ -190,7 +244,7 @@ class SuiteRecord:
     ----------
     model : str
         Registry name; ``name`` is the display name (``"CNN-MNIST"``) and ``label`` adds
-        ``" + SN"`` for the spectrally normalized variant.
+        ``" (smooth)"`` for a smooth variant and ``" + SN"`` for the spectrally normalized one.
     spectral_norm : bool
     dataset : str
         Dataset name (``"digits"``, ``"mnist"``...).
@@ -213,6 +267,14 @@ class SuiteRecord:
         The model itself (for chapters that differentiate or probe it).
     data : helpers.data.DatasetSplits
         The data it was trained and evaluated on.
+    activation : str
+        The network's activation (``"relu"`` for the image models, ``"gelu"`` for the
+        transformer and for the smooth variants).
+    smooth_variant : bool
+        True for the smooth variant of an image model: GELU and average pooling (chapter
+        "Curvature threshold").
+    data_note : str or None
+        Set when a split was smaller than the profile asked for and was used whole.
     """
 
     model: str
@@ -233,6 +295,9 @@ class SuiteRecord:
     n_parameters: int
     trained: object = field(repr=False, default=None)
     data: object = field(repr=False, default=None)
+    activation: str = "relu"
+    smooth_variant: bool = False
+    data_note: str | None = None
 
     @property
     def name(self) -> str:
@@ -240,8 +305,14 @@ class SuiteRecord:
 
     @property
     def label(self) -> str:
-        """Display label: ``"CNN-MNIST"`` or ``"CNN-MNIST + SN"``."""
-        return self.name + (" + SN" if self.spectral_norm else "")
+        """Display label: ``"CNN-MNIST"``, ``"CNN-MNIST + SN"``, ``"CNN-MNIST (smooth) + SN"``."""
+        smooth = " (smooth)" if self.smooth_variant else ""
+        return self.name + smooth + (" + SN" if self.spectral_norm else "")
+
+    @property
+    def key(self) -> str:
+        """Identifier for results files: ``"cnn_mnist"``, ``"cnn_mnist_smooth_sn"``."""
+        return result_key(self.label)
 
     @property
     def data_label(self) -> str:
@@ -265,6 +336,25 @@ class SuiteRecord:
         index = np.sort(np.random.default_rng([seed, len(y)]).choice(len(y), n, replace=False))
         return Z[index], y[index], index
 
+    def normalized(self, n_test: int | None = None, n_train: int | None = None, *,
+                   seed: int = 0) -> NormalizedSample:
+        """Seeded subsets of both splits in the book's units (notation page).
+
+        The unit-cube map (one global minimum and maximum) is fitted on the *whole* training
+        split, then applied to ``n_train`` training and ``n_test`` test rows chosen as in
+        :meth:`subset`, so every chapter that asks for the same sizes and seed measures the
+        same points in the same units.
+        """
+        from .quantize import fit_unit_cube
+
+        scaler = fit_unit_cube(self.train_Z)
+        test_z, test_y, test_index = self.subset("test", n_test, seed=seed)
+        train_z, train_y, train_index = self.subset("train", n_train, seed=seed)
+        return NormalizedSample(scaler=scaler, train_u=scaler.transform(train_z),
+                                train_y=train_y, train_index=train_index,
+                                test_u=scaler.transform(test_z), test_y=test_y,
+                                test_index=test_index)
+
     def summary(self) -> dict:
         """One row for a table: label, data, dimension, accuracies, time, cache."""
         return {
@@ -278,6 +368,11 @@ class SuiteRecord:
             "training [s]": round(self.seconds, 1),
             "weights": "cache hit" if self.cache_hit else "trained now",
         }
+
+    @property
+    def variant(self) -> str:
+        """``"ReLU"``-style activation name and spectral norm, e.g. ``"GELU + SN"``."""
+        return self.activation.upper() + (" + SN" if self.spectral_norm else "")
 
 
 @dataclass(frozen=True)
@@ -323,6 +418,28 @@ class Suite(list):
     def table(self) -> list[dict]:
         """One :meth:`SuiteRecord.summary` row per record."""
         return [record.summary() for record in self]
+
+    def skipped_text(self) -> str:
+        """A sentence on the models left out, for the prose (chapter "Curvature threshold")."""
+        if not self.skipped:
+            return "Every model of the profile was trained or loaded."
+        return " ".join(f"{item.name} was skipped: {item.reason}" for item in self.skipped)
+
+    def data_text(self) -> str:
+        """Which data the models saw, where it came from, and how it differs from the
+        proposal's, as one paragraph for the prose."""
+        parts = []
+        for dataset in dict.fromkeys(record.dataset for record in self):
+            members = [record for record in self if record.dataset == dataset]
+            names = ", ".join(dict.fromkeys(record.name for record in members))
+            first = members[0]
+            text = f"{names} on {first.data_label} ({first.source})"
+            notes = [note for note in dict.fromkeys(r.stand_in for r in members) if note]
+            notes += [note for note in dict.fromkeys(r.data_note for r in members) if note]
+            if notes:
+                text += "; " + "; ".join(notes)
+            parts.append(text)
+        return ". ".join(parts) + "." if parts else "No model was trained."
 
     @property
     def all_cache_hits(self) -> bool:
@@ -373,9 +490,82 @@ def _torch_threads(num_threads: int | None):
         torch.set_num_threads(previous)
 
 
-def train_suite(profile="default", *, models=None, spectral_norm=None, seed: int = 0,
-                data_dir=None, cache_dir=None, device="cpu", num_threads: int | None = 1,
-                log=print, progress: bool = False, refresh: bool = False) -> Suite:
+def result_key(label: str) -> str:
+    """Identifier for a results file from a display label (``"CNN-MNIST + SN"`` ->
+    ``"cnn_mnist_sn"``, ``"CNN-MNIST (smooth)"`` -> ``"cnn_mnist_smooth"``)."""
+    key = label.lower().replace(" + sn", "_sn").replace(" (", "_").replace(")", "")
+    return key.replace("-", "_").replace(" ", "_")
+
+
+def _fit_sizes(splits, spec: ModelSpec, seed: int):
+    """Subsample ``splits`` to the spec's sizes; a split smaller than asked is used whole.
+
+    Returns the splits and a note (``None`` when every size fitted). The subsample is the
+    one :func:`helpers.data.load_dataset` draws for the same sizes and seed.
+    """
+    from dataclasses import replace as replace_splits
+
+    from .data._base import subsample
+
+    notes, parts = [], {}
+    for part, wanted in (("train", spec.n_train), ("test", spec.n_test)):
+        split = getattr(splits, part)
+        available = len(split.labels)
+        if wanted is not None and wanted > available:
+            notes.append(f"the profile asks for {wanted:,} {part} examples of {splits.name} but "
+                         f"the data directory holds {available:,}: all {available:,} are used")
+            wanted = None
+        parts[part] = subsample(split, wanted, seed=seed, split_name=part, dataset=splits.name)
+    note = "; ".join(notes) or None
+    fitted = replace_splits(splits, train=parts["train"], test=parts["test"])
+    return fitted, note
+
+
+def _load_all(specs, *, data_dir, seed):
+    """Load the data of every spec before anything trains: ``(loaded, notes, missing)``.
+
+    ``loaded`` and ``notes`` map ``(dataset, n_train, n_test)`` to the splits and to a note
+    (``None`` when every size fitted); ``missing`` maps it to the reason the data could not
+    be loaded. Splits smaller than a spec asks for are used whole, with a note. So a build
+    that cannot run stops (or skips) in seconds, not after the first networks have trained.
+    """
+    status, loaded, notes, missing = None, {}, {}, {}
+    for spec in specs:
+        key = (spec.dataset, spec.n_train, spec.n_test)
+        if key in loaded or key in missing:
+            continue
+        if spec.dataset in REAL_DATASETS:
+            if status is None:
+                status = dataset_status(data_dir)
+            present, detail = status[spec.dataset]
+            if not present:
+                missing[key] = f"{spec.dataset} is not in the data directory. {detail}"
+                continue
+        try:
+            if spec.dataset == "topics":  # generated: the sizes are what is generated
+                loaded[key] = load_dataset(spec.dataset, n_train=spec.n_train,
+                                           n_test=spec.n_test, seed=seed)
+                notes[key] = None
+            else:
+                whole = load_dataset(spec.dataset, data_dir=data_dir, download=False, seed=seed)
+                loaded[key], notes[key] = _fit_sizes(whole, spec, seed)
+        except DatasetNotFoundError as error:
+            missing[key] = str(error)
+    return loaded, notes, missing
+
+
+def _variants(spec: ModelSpec, profile: SuiteProfile, spectral_norm: tuple, smooth) -> list:
+    """``(activation or None, smooth_variant, spectral_norm)`` triples to train for a spec."""
+    base = [(None, False, sn) for sn in spectral_norm] if smooth != "only" else []
+    if smooth and spec.model in profile.smooth_models:
+        base += [(profile.smooth_activation, True, sn) for sn in spectral_norm]
+    return base
+
+
+def train_suite(profile="default", *, models=None, spectral_norm=None, include_smooth=False,
+                seed: int = 0, data_dir=None, cache_dir=None, device="cpu",
+                num_threads: int | None = 1, log=print, progress: bool = False,
+                refresh: bool = False) -> Suite:
     """Train (or load from the cache) every model of a profile and extract representations.
 
     Parameters
@@ -386,6 +576,10 @@ def train_suite(profile="default", *, models=None, spectral_norm=None, seed: int
         Restrict to these architectures (registry names or aliases).
     spectral_norm : bool or sequence of bool, optional
         Variants to train; default both, ``(False, True)``.
+    include_smooth : bool or "only"
+        Also train the smooth variants (GELU in place of ReLU, average in place of max
+        pooling) of the profile's ``smooth_models`` (chapter "Curvature threshold");
+        ``"only"`` trains just those.
     seed : int
         Seed of training and of the datasets' splits and subsamples.
     data_dir : path, optional
@@ -408,13 +602,20 @@ def train_suite(profile="default", *, models=None, spectral_norm=None, seed: int
     Returns
     -------
     Suite
-        A list of :class:`SuiteRecord` (for each spec in order, the variants in the order of
-        ``spectral_norm``), with ``skipped`` listing models whose data are missing.
+        A list of :class:`SuiteRecord` (for each spec in order: the variants in the order of
+        ``spectral_norm``, then the smooth ones), with ``skipped`` listing models whose data
+        are missing.
 
     Raises
     ------
     ValueError
         Unknown profile or model names, bad arguments.
+
+    Notes
+    -----
+    Every dataset is loaded and every size checked before the first network trains. A split
+    smaller than the profile's subsample (a partial AG News file, say) is used whole, and the
+    record's ``data_note`` says so.
     """
     from .train import extract_representations, train_model
 
@@ -422,37 +623,28 @@ def train_suite(profile="default", *, models=None, spectral_norm=None, seed: int
     profile = suite_profile(profile)
     specs = _select(profile, models)
     variants = _check_spectral_norm(spectral_norm, profile)
-    status = None
-    loaded: dict = {}
+    if include_smooth not in (True, False, "only"):
+        raise ValueError(f"include_smooth must be True, False or 'only', got {include_smooth!r}.")
+    loaded, notes, missing = _load_all(specs, data_dir=data_dir, seed=seed)
     records, skipped = [], []
     for spec in specs:
-        if spec.dataset in REAL_DATASETS:
-            if status is None:
-                status = dataset_status(data_dir)
-            present, detail = status[spec.dataset]
-            if not present:
-                skipped.append(SkippedModel(spec.model, spec.dataset, detail))
-                if log is not None:
-                    log(f"skipped {DISPLAY_NAMES[spec.model]}: {spec.dataset} is not in the "
-                        f"data directory. {detail}")
-                continue
         key = (spec.dataset, spec.n_train, spec.n_test)
-        if key not in loaded:
-            try:
-                loaded[key] = load_dataset(spec.dataset, data_dir=data_dir, download=False,
-                                           n_train=spec.n_train, n_test=spec.n_test, seed=seed)
-            except DatasetNotFoundError as error:
-                skipped.append(SkippedModel(spec.model, spec.dataset, str(error)))
-                if log is not None:
-                    log(f"skipped {DISPLAY_NAMES[spec.model]}: {error}")
-                continue
+        if key in missing:
+            skipped.append(SkippedModel(spec.model, spec.dataset, missing[key]))
+            if log is not None:
+                log(f"skipped {DISPLAY_NAMES[spec.model]}: {missing[key]}")
+            continue
+        if notes[key] and log is not None:
+            log(f"note for {DISPLAY_NAMES[spec.model]}: {notes[key]}")
         splits = loaded[key]
-        for sn in variants:
+        for activation, smooth, sn in _variants(spec, profile, variants, include_smooth):
+            model_kwargs = {**spec.model_kwargs, **(profile.smooth_model_kwargs if smooth else {})}
             trained = train_model(
                 spec.model, splits, seed=seed, epochs=spec.epochs, batch_size=spec.batch_size,
-                lr=spec.lr, spectral_norm=sn, width=spec.width, model_kwargs=spec.model_kwargs,
-                profile=profile.name, cache_dir=cache_dir, device=device,
-                num_threads=num_threads, progress=progress, log=log, refresh=refresh,
+                lr=spec.lr, spectral_norm=sn, activation=activation, width=spec.width,
+                model_kwargs=model_kwargs, profile=profile.name, cache_dir=cache_dir,
+                device=device, num_threads=num_threads, progress=progress, log=log,
+                refresh=refresh,
             )
             with _torch_threads(num_threads):
                 train_Z = extract_representations(trained, splits, "train",
@@ -470,9 +662,59 @@ def train_suite(profile="default", *, models=None, spectral_norm=None, seed: int
                 test_accuracy=float(trained.test_accuracy), seconds=float(trained.seconds),
                 cache_hit=bool(trained.cache_hit), epochs=int(trained.epochs_run),
                 n_parameters=int(trained.n_parameters), trained=trained, data=splits,
+                activation=str(trained.config.get("activation")), smooth_variant=smooth,
+                data_note=notes.get(key),
             ))
     return Suite(records, profile=profile, skipped=skipped,
                  seconds=time.perf_counter() - started)
+
+
+#: Training settings :func:`retrain` may change.
+RETRAIN_SETTINGS = ("seed", "logit_scale", "epochs", "snapshots")
+
+
+def retrain(record: SuiteRecord, *, cache_dir=None, log=None, num_threads: int | None = 1,
+            **changes) -> SuiteRecord:
+    """The record's network trained again, on the same data, with some settings changed.
+
+    Introduced in the chapter "Lipschitz regularization": other training seeds (``seed``,
+    which changes initialization and batch order but not the data), another loss
+    temperature (``logit_scale``), or per-epoch weights (``snapshots=True``). Everything
+    else is read from the record's cache key, so ``retrain(record)`` with no change is a
+    cache hit on the record's own weights.
+
+    Raises
+    ------
+    ValueError
+        For a setting that cannot be changed (the message lists those that can).
+    """
+    from .train import extract_representations, train_model
+
+    unknown = sorted(set(changes) - set(RETRAIN_SETTINGS))
+    if unknown:
+        raise ValueError(f"retrain cannot change {unknown}; it changes {list(RETRAIN_SETTINGS)}.")
+    key = record.trained.key
+    model_settings = dict(key["model"])
+    name = model_settings.pop("name")
+    spectral_norm = model_settings.pop("spectral_norm")
+    activation = model_settings.pop("activation")
+    width = model_settings.pop("width")
+    training = {k: v for k, v in key["training"].items() if k != "optimizer"}
+    training.update(changes)
+    trained = train_model(name, record.data, spectral_norm=spectral_norm, activation=activation,
+                          width=width, model_kwargs=model_settings, profile=key["profile"],
+                          device=key["device"], cache_dir=cache_dir, num_threads=num_threads,
+                          progress=False, log=log, **training)
+    with _torch_threads(num_threads):
+        train_Z, test_Z = (extract_representations(trained, record.data, split,
+                                                   cache_dir=cache_dir, log=log)
+                           for split in ("train", "test"))
+    return replace(record, train_Z=np.asarray(train_Z, dtype=np.float32),
+                   test_Z=np.asarray(test_Z, dtype=np.float32),
+                   train_accuracy=float(trained.train_accuracy),
+                   test_accuracy=float(trained.test_accuracy), seconds=float(trained.seconds),
+                   cache_hit=bool(trained.cache_hit), epochs=int(trained.epochs_run),
+                   trained=trained)
 
 
 #: Datasets the text model reads; every other dataset feeds the image models.
@@ -513,6 +755,8 @@ def with_specs(profile, **changes) -> SuiteProfile:
     return replace(profile, specs=tuple(replace(spec, **changes) for spec in profile.specs))
 
 
-__all__ = ["DISPLAY_NAMES", "PROFILES", "PROFILE_NAMES", "PROPOSAL_DATASETS", "TEXT_DATASETS",
-           "ModelSpec", "SkippedModel", "Suite", "SuiteProfile", "SuiteRecord", "suite_profile",
-           "train_suite", "with_dataset", "with_specs"]
+__all__ = ["DISPLAY_NAMES", "PROFILES", "PROFILE_NAMES", "PROPOSAL_DATASETS", "SMOOTH_ACTIVATION",
+           "SMOOTH_MODELS", "SMOOTH_MODEL_KWARGS", "TEXT_DATASETS", "ModelSpec",
+           "NormalizedSample", "RETRAIN_SETTINGS", "SkippedModel", "Suite", "SuiteProfile",
+           "SuiteRecord", "result_key", "retrain", "suite_profile", "train_suite",
+           "with_dataset", "with_specs"]

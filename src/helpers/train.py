@@ -24,7 +24,7 @@ import random
 import sys
 import time
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import torch
@@ -87,6 +87,9 @@ class TrainedModel:
         Epochs actually run, and the epoch whose weights were kept.
     tokenizer : Tokenizer or None
         For text models, the tokenizer built from the training split.
+    snapshots : list of dict or None
+        State dicts after each epoch, when trained with ``snapshots=True``
+        (:func:`snapshot_models` rebuilds them as models).
     key : dict
         The cache key of the weights; ``key_hash`` names the entry.
     dataset_name : str
@@ -109,6 +112,7 @@ class TrainedModel:
     key_hash: str = ""
     dataset_name: str = ""
     device: str = "cpu"
+    snapshots: list | None = field(default=None, repr=False)
 
     @property
     def representation_dim(self) -> int:
@@ -277,7 +281,7 @@ def train_model(model_name: str, dataset_splits, *, seed: int = 0, epochs: int =
                 patience: int | None = None, max_vocab: int = 5000, min_count: int = 2,
                 max_length: int = 64, model_kwargs: dict | None = None, device="cpu",
                 num_threads: int | None = None, progress: bool = True, log=print,
-                refresh: bool = False) -> TrainedModel:
+                refresh: bool = False, snapshots: bool = False) -> TrainedModel:
     """Train (or load from the cache) one model on a dataset.
 
     Parameters
@@ -324,6 +328,10 @@ def train_model(model_name: str, dataset_splits, *, seed: int = 0, epochs: int =
         Receives the cache and training log lines (``print`` by default).
     refresh : bool
         Retrain even if the cache holds the weights.
+    snapshots : bool
+        Also keep the weights after every epoch (``TrainedModel.snapshots``), for measuring a
+        quantity along training (chapter "Lipschitz regularization"). Part of the cache key
+        only when true, so it never changes the key of an ordinary run.
 
     Returns
     -------
@@ -368,6 +376,8 @@ def train_model(model_name: str, dataset_splits, *, seed: int = 0, epochs: int =
     if is_text:
         training.update(max_vocab=int(max_vocab), min_count=int(min_count),
                         max_length=int(max_length))
+    if snapshots:
+        training["snapshots"] = True
     key = {
         "model": {"name": name, "spectral_norm": bool(spectral_norm),
                   "activation": activation, "width": float(width), **model_kwargs},
@@ -387,7 +397,7 @@ def train_model(model_name: str, dataset_splits, *, seed: int = 0, epochs: int =
                     activation=activation, width=width, val_fraction=val_fraction,
                     patience=patience, max_vocab=max_vocab, min_count=min_count,
                     max_length=max_length, model_kwargs=model_kwargs, device=torch_device,
-                    num_threads=num_threads, progress=progress, log=log)
+                    num_threads=num_threads, progress=progress, log=log, snapshots=snapshots)
 
     result = cached_result(key, compute, kind="weights", cache_dir=cache_dir, log=log,
                            description=description, refresh=refresh)
@@ -405,6 +415,7 @@ def train_model(model_name: str, dataset_splits, *, seed: int = 0, epochs: int =
         epochs_run=int(payload["epochs_run"]), best_epoch=int(payload["best_epoch"]),
         tokenizer=tokenizer, key=key, key_hash=result.key_hash,
         dataset_name=dataset_splits.name, device=torch_device.type,
+        snapshots=payload.get("snapshots"),
     )
     if log is not None:
         log(trained.summary())
@@ -414,7 +425,7 @@ def train_model(model_name: str, dataset_splits, *, seed: int = 0, epochs: int =
 def _fit(name, splits, train_labels, test_labels, *, n_classes, seed, epochs, batch_size, lr,
          weight_decay, logit_scale, spectral_norm, activation, width, val_fraction, patience,
          max_vocab, min_count, max_length, model_kwargs, device, num_threads, progress,
-         log) -> dict:
+         log, snapshots=False) -> dict:
     """Train from scratch; return the cache payload."""
     from tqdm import tqdm
 
@@ -459,6 +470,7 @@ def _fit(name, splits, train_labels, test_labels, *, n_classes, seed, epochs, ba
         loss_fn = nn.CrossEntropyLoss()
         generator = torch.Generator().manual_seed(seed)
         history, best_state, best_val, best_epoch, stale = [], None, -1.0, 0, 0
+        epoch_states = [] if snapshots else None
         bar = tqdm(range(1, epochs + 1), desc=f"{name} on {splits.name}", unit="epoch",
                    disable=not progress, file=sys.stderr, leave=True)
         for epoch in bar:
@@ -489,6 +501,9 @@ def _fit(name, splits, train_labels, test_labels, *, n_classes, seed, epochs, ba
             else:
                 best_epoch = epoch
             history.append(record)
+            if epoch_states is not None:
+                epoch_states.append({k: v.detach().cpu().clone()
+                                     for k, v in model.state_dict().items()})
             bar.set_postfix({k: round(v, 4) for k, v in record.items() if k != "epoch"})
             if patience is not None and stale >= patience:
                 if log is not None:
@@ -514,7 +529,31 @@ def _fit(name, splits, train_labels, test_labels, *, n_classes, seed, epochs, ba
         "epochs_run": len(history),
         "best_epoch": best_epoch,
         "n_parameters": model.n_parameters(),
+        **({"snapshots": epoch_states} if epoch_states is not None else {}),
     }
+
+
+def snapshot_models(trained: TrainedModel):
+    """Yield ``(epoch, TrainedModel)`` for the weights after each epoch of a run trained with
+    ``snapshots=True`` (chapter "Lipschitz regularization").
+
+    Each yielded model is a copy in eval mode whose ``key_hash`` names the epoch, so its
+    representations are cached apart from the final model's.
+
+    Raises
+    ------
+    ValueError
+        If the run kept no snapshots.
+    """
+    if not trained.snapshots:
+        raise ValueError(f"{trained.model_name} was trained without snapshots; train it with "
+                         "train_model(..., snapshots=True).")
+    for epoch, state in enumerate(trained.snapshots, start=1):
+        model = rebuild_model(trained.config)
+        model.load_state_dict(state)
+        model.to(next(trained.model.parameters()).device).eval()
+        yield epoch, replace(trained, model=model, key_hash=f"{trained.key_hash}-epoch{epoch}",
+                             snapshots=None, epochs_run=epoch)
 
 
 # --------------------------------------------------------------------------- representations
@@ -563,5 +602,5 @@ def extract_representations(trained: TrainedModel, dataset_splits, split: str = 
 
 
 __all__ = ["EVAL_BATCH_SIZE", "SPECTRAL_NORM_LOGIT_SCALE", "TrainedModel", "dataset_identity",
-           "default_logit_scale", "deterministic",
-           "extract_representations", "train_model"]
+           "default_logit_scale", "deterministic", "extract_representations",
+           "snapshot_models", "train_model"]

@@ -1,0 +1,253 @@
+"""Paired comparisons of two model variants: capacity with intervals, embeddings, guidelines.
+
+Introduced in the chapter "Lipschitz regularization" (``notebooks/05_lipschitz_regularization``),
+which compares every architecture trained with and without spectral normalization.
+
+- :func:`capacity_bits` measures ``C_num`` (log2 of the greedy-net size) at chosen precisions;
+- :func:`capacity_difference` gives the percentage difference in ``C_num`` between two
+  variants with an interval from a two-level bootstrap: over training seeds (each variant's
+  seeds resampled independently) and over test points (resampled once per replicate and used
+  for both variants, since both saw the same inputs);
+- :func:`moving_precisions` picks the precisions at which a capacity curve is neither
+  collapsed nor at its sample ceiling, where a difference can show at all;
+- :func:`embedding_scores` measures what a 2-D embedding picture shows (kNN accuracy and
+  silhouette);
+- :func:`guideline_verdict` turns per-model evidence into one of the book's verdicts.
+"""
+
+from __future__ import annotations
+
+import numbers
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from ._validation import check_points
+
+
+def _check_bits(bits) -> np.ndarray:
+    bits = np.asarray(bits, dtype=np.float64).reshape(-1)
+    if bits.size == 0 or not np.all(np.isfinite(bits)) or np.any(bits <= 0):
+        raise ValueError(f"bits must be a non-empty list of precisions > 0, got {bits.tolist()}.")
+    return bits
+
+
+def capacity_bits(points, bits) -> np.ndarray:
+    """``C_num(2^-p) = log2`` of the greedy-net size of ``points`` at each precision ``p``.
+
+    Parameters
+    ----------
+    points : array_like, shape (n, d)
+        Normalized representations (unit-cube units).
+    bits : sequence of float
+
+    Returns
+    -------
+    numpy.ndarray
+        One value per precision, in the order given.
+    """
+    from .covering import capacity_curve
+
+    bits = _check_bits(bits)
+    points = check_points(points, name="points")
+    curve = capacity_curve(points, 2.0 ** -bits)
+    by_eps = dict(zip(curve.eps.tolist(), curve.log2_net_size.tolist(), strict=True))
+    return np.array([by_eps[float(2.0 ** -p)] for p in bits])
+
+
+@dataclass(frozen=True)
+class CapacityDifference:
+    """``100 * (C_b - C_a) / C_a`` at one precision, with its bootstrap interval.
+
+    Attributes
+    ----------
+    bits : float
+    a, b : float
+        Mean ``C_num`` of each variant over its seeds, in bits.
+    percent, ci_low, ci_high : float
+        The difference of the means relative to ``a``, in percent, and its interval.
+    n_seeds_a, n_seeds_b, n_points, n_bootstrap : int
+    at_ceiling : bool
+        Both variants are within ``margin`` bits of ``log2 n``: the sample cannot show a
+        difference at this precision.
+    """
+
+    bits: float
+    a: float
+    b: float
+    percent: float
+    ci_low: float
+    ci_high: float
+    n_seeds_a: int
+    n_seeds_b: int
+    n_points: int
+    n_bootstrap: int
+    at_ceiling: bool
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+    def describe(self) -> str:
+        """Text such as ``+12.3% [4.1, 20.0]``."""
+        return f"{self.percent:+.1f}% [{self.ci_low:+.1f}, {self.ci_high:+.1f}]"
+
+
+def _check_variant(samples, name: str) -> list[np.ndarray]:
+    if isinstance(samples, np.ndarray) and samples.ndim == 2:
+        samples = [samples]
+    samples = [check_points(s, name=f"{name}[{i}]") for i, s in enumerate(samples)]
+    if not samples:
+        raise ValueError(f"{name} needs the representations of at least one seed.")
+    return samples
+
+
+def capacity_difference(variant_a, variant_b, bits, *, n_bootstrap: int = 200,
+                        confidence: float = 0.95, seed: int = 0,
+                        margin: float = 1.0) -> list[CapacityDifference]:
+    """Percentage difference in ``C_num`` between two variants, per precision, with intervals.
+
+    Parameters
+    ----------
+    variant_a, variant_b : list of array_like, each (n, d)
+        Normalized test representations of each variant, one array per training seed. Every
+        array must hold the same n test inputs in the same order (the variants saw the same
+        data), so that the point resample can be shared.
+    bits : sequence of float
+        Precisions at which to compare.
+    n_bootstrap : int
+        Replicates. Each draws seeds with replacement for each variant independently and one
+        set of n points with replacement for both, and recomputes the two mean capacities.
+    confidence : float
+        Level of the percentile interval.
+    seed : int
+    margin : float
+        A precision is "at the ceiling" when both means are within ``margin`` bits of
+        ``log2 n``.
+
+    Returns
+    -------
+    list of CapacityDifference
+        One per precision. With one seed per variant the interval covers the test points
+        only, not the variation between training runs; the ``n_seeds_*`` fields say which.
+
+    Raises
+    ------
+    ValueError
+        Mismatched numbers of points, bad precisions or bootstrap settings.
+    """
+    a, b = _check_variant(variant_a, "variant_a"), _check_variant(variant_b, "variant_b")
+    bits = _check_bits(bits)
+    sizes = {len(s) for s in a + b}
+    if len(sizes) != 1:
+        raise ValueError(f"every array must hold the same test points; got sizes {sorted(sizes)}.")
+    if isinstance(n_bootstrap, bool) or not isinstance(n_bootstrap, numbers.Integral) \
+            or n_bootstrap < 1:
+        raise ValueError(f"n_bootstrap must be a positive integer, got {n_bootstrap!r}.")
+    if not (isinstance(confidence, numbers.Real) and 0 < confidence < 1):
+        raise ValueError(f"confidence must be in (0, 1), got {confidence!r}.")
+    n = sizes.pop()
+    base_a = np.array([capacity_bits(s, bits) for s in a])  # (seeds, bits)
+    base_b = np.array([capacity_bits(s, bits) for s in b])
+    rng = np.random.default_rng(seed)
+    replicates = np.empty((int(n_bootstrap), bits.size))
+    for r in range(int(n_bootstrap)):
+        rows = rng.integers(0, n, n)
+        pick_a = rng.integers(0, len(a), len(a))
+        pick_b = rng.integers(0, len(b), len(b))
+        mean_a = np.mean([capacity_bits(a[i][rows], bits) for i in pick_a], axis=0)
+        mean_b = np.mean([capacity_bits(b[i][rows], bits) for i in pick_b], axis=0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            replicates[r] = 100 * (mean_b - mean_a) / mean_a
+    tail = 100 * (1 - confidence) / 2
+    ceiling = np.log2(n)
+    results = []
+    for j, p in enumerate(bits):
+        mean_a, mean_b = float(base_a[:, j].mean()), float(base_b[:, j].mean())
+        percent = 100 * (mean_b - mean_a) / mean_a if mean_a > 0 else float("nan")
+        finite = replicates[:, j][np.isfinite(replicates[:, j])]
+        low, high = (np.percentile(finite, [tail, 100 - tail]) if finite.size
+                     else (float("nan"), float("nan")))
+        results.append(CapacityDifference(
+            bits=float(p), a=mean_a, b=mean_b, percent=float(percent), ci_low=float(low),
+            ci_high=float(high), n_seeds_a=len(a), n_seeds_b=len(b), n_points=n,
+            n_bootstrap=int(n_bootstrap),
+            at_ceiling=bool(min(mean_a, mean_b) >= ceiling - margin)))
+    return results
+
+
+def moving_precisions(bits, capacity, n_points: int, *, margin: float = 1.0) -> list[float]:
+    """Precisions where a capacity curve moves: above ``margin`` bits and more than
+    ``margin`` bits below the sample ceiling ``log2 n_points``."""
+    bits = _check_bits(bits)
+    capacity = np.asarray(capacity, dtype=np.float64).reshape(-1)
+    if capacity.shape != bits.shape:
+        raise ValueError(f"bits has {bits.size} values but capacity has {capacity.size}.")
+    ceiling = np.log2(n_points)
+    keep = (capacity > margin) & (capacity < ceiling - margin)
+    return [float(p) for p in bits[keep]]
+
+
+def embedding_scores(embedding, labels, *, k: int = 5) -> dict:
+    """What a 2-D embedding shows, as numbers: leave-one-out kNN accuracy and silhouette.
+
+    Parameters
+    ----------
+    embedding : array_like, shape (n, 2)
+        A t-SNE (or any) embedding.
+    labels : array_like, shape (n,)
+        Classes, for colouring and scoring.
+    k : int
+        Neighbours of the kNN vote (the point itself excluded).
+
+    Returns
+    -------
+    dict
+        ``knn_accuracy`` (fraction of points whose ``k`` nearest other points vote for their
+        own class) and ``silhouette`` (scikit-learn, Euclidean, in [-1, 1]).
+    """
+    from sklearn.metrics import silhouette_score
+    from sklearn.neighbors import NearestNeighbors
+
+    embedding = check_points(embedding, name="embedding")
+    labels = np.asarray(labels).reshape(-1)
+    if len(labels) != len(embedding):
+        raise ValueError(f"{len(labels)} labels for {len(embedding)} embedded points.")
+    classes = np.unique(labels)
+    if classes.size < 2:
+        raise ValueError("embedding scores need at least two classes.")
+    if not (isinstance(k, numbers.Integral) and 1 <= k < len(labels)):
+        raise ValueError(f"k must be an integer in [1, n), got {k!r}.")
+    _, index = NearestNeighbors(n_neighbors=int(k) + 1).fit(embedding).kneighbors(embedding)
+    votes = labels[index[:, 1:]]
+    predicted = np.array([np.bincount(np.searchsorted(classes, row),
+                                      minlength=classes.size).argmax() for row in votes])
+    return {"knn_accuracy": float(np.mean(classes[predicted] == labels)),
+            "silhouette": float(silhouette_score(embedding, labels))}
+
+
+def guideline_verdict(supports: int, contradicts: int, total: int) -> str:
+    """A guideline's verdict from per-model evidence.
+
+    ``contradicted`` when the evidence goes against it for more models than for it,
+    ``supported`` when it goes for it for more than half of them and against it for none,
+    ``mixed`` when both occur, and ``undecided`` when most models give no evidence either way.
+    """
+    for name, value in (("supports", supports), ("contradicts", contradicts), ("total", total)):
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 0:
+            raise ValueError(f"{name} must be a count >= 0, got {value!r}.")
+    if supports + contradicts > total:
+        raise ValueError(f"supports + contradicts ({supports + contradicts}) exceeds total "
+                         f"({total}).")
+    if total == 0:
+        return "undecided"
+    if contradicts > supports:
+        return "contradicted"
+    if contradicts == 0 and supports > total / 2:
+        return "supported"
+    if contradicts and supports:
+        return "mixed"
+    return "undecided"
+
+
+__all__ = ["CapacityDifference", "capacity_bits", "capacity_difference", "embedding_scores",
+           "guideline_verdict", "moving_precisions"]

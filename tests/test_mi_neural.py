@@ -1,0 +1,103 @@
+"""InfoNCE and MINE on Gaussians with known MI, the InfoNCE ceiling log2 K, and input checks."""
+
+import math
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from helpers import information  # noqa: E402
+from helpers.mi_neural import infonce_mi, mine_mi  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def one_torch_thread():
+    """Small networks: one thread, so that a busy 2-core machine does not stall OpenMP."""
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(previous)
+
+
+@pytest.fixture(scope="module")
+def gaussians_2d():
+    """2,000 pairs of 2-D Gaussians, rho = 0.9 per coordinate: 2.40 bits."""
+    return information.correlated_gaussians(2000, 0.9, dims=2, seed=10)
+
+
+def test_infonce_on_2d_gaussians(gaussians_2d):
+    x, y = gaussians_2d
+    truth = information.gaussian_mi_bits(0.9, 2)
+    est = infonce_mi(x, y)
+    assert est.estimate == pytest.approx(truth, abs=0.3)
+    assert est.ceiling == 7.0  # log2 of the batch size 128
+    assert est.estimate <= est.ci_high <= est.ceiling and est.ci_low <= est.estimate
+    assert est.ci_high - est.ci_low < 0.5
+    assert not est.at_ceiling
+    assert est.extras["n_train"] == 1400 and est.extras["n_holdout"] == 600
+    assert len(est.extras["history"]) == est.extras["epochs"]
+    assert est.extras["seconds"] < 15
+
+
+def test_infonce_saturates_at_log2_k():
+    # 8 dims with rho = 0.99: 22.6 bits, far above log2 16 = 4 bits.
+    x, y = information.correlated_gaussians(1000, 0.99, dims=8, seed=3)
+    est = infonce_mi(x, y, batch_size=16)
+    assert information.gaussian_mi_bits(0.99, 8) > 20
+    assert est.ceiling == 4.0
+    assert est.estimate <= 4.0 and est.ci_high <= 4.0
+    assert est.at_ceiling
+
+
+def test_mine_on_2d_gaussians(gaussians_2d):
+    x, y = gaussians_2d
+    truth = information.gaussian_mi_bits(0.9, 2)
+    est = mine_mi(x, y)
+    assert est.estimate == pytest.approx(truth, abs=0.35)
+    assert est.ci_low <= est.estimate <= est.ci_high
+    assert est.ceiling == math.inf and not est.at_ceiling
+    assert est.extras["ema_rate"] == 0.01
+
+
+@pytest.mark.parametrize("estimator", [infonce_mi, mine_mi])
+def test_independent_variables_give_about_zero(estimator):
+    x, y = information.correlated_gaussians(1000, 0.0, dims=1, seed=5)
+    est = estimator(x[:, 0], y[:, 0], batch_size=64)  # 1-D input accepted
+    assert abs(est.estimate) < 0.1
+    assert est.ci_low < 0.1
+
+
+@pytest.mark.parametrize("estimator", [infonce_mi, mine_mi])
+def test_deterministic_given_the_seed(estimator):
+    x, y = information.correlated_gaussians(600, 0.8, seed=1)
+    a = estimator(x, y, batch_size=32, epochs=3, seed=4)
+    b = estimator(torch.as_tensor(x), y, batch_size=32, epochs=3, seed=4)
+    c = estimator(x, y, batch_size=32, epochs=3, seed=5)
+    assert a.estimate == b.estimate and a.ci_low == b.ci_low
+    assert a.extras["history"] == b.extras["history"]
+    assert a.estimate != c.estimate
+
+
+def test_progress_bar_runs(capsys):
+    x, y = information.correlated_gaussians(400, 0.5, seed=0)
+    est = infonce_mi(x, y, batch_size=32, epochs=2, progress=True)
+    assert est.extras["epochs"] == 2
+    assert "InfoNCE" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("estimator", [infonce_mi, mine_mi])
+@pytest.mark.parametrize("kwargs, match", [
+    ({"y": np.zeros((299, 1))}, "paired"),
+    ({"x": np.r_[np.nan, np.zeros(299)]}, "NaN"),
+    ({"batch_size": 128}, "at least batch_size=128"),
+    ({"holdout": 1.0}, "holdout"),
+    ({"batch_size": 1}, "batch_size"),
+    ({"lr": -1e-3}, "lr"),
+])
+def test_bad_input_is_rejected(estimator, kwargs, match):
+    rng = np.random.default_rng(0)
+    kwargs = {"x": rng.standard_normal((300, 1)), "y": rng.standard_normal((300, 1)),
+              "batch_size": 32, **kwargs}
+    with pytest.raises(ValueError, match=match):
+        estimator(**kwargs)

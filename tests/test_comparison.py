@@ -86,3 +86,53 @@ def test_guideline_verdict():
     assert guideline_verdict(0, 0, 0) == "undecided"
     with pytest.raises(ValueError, match="exceeds"):
         guideline_verdict(3, 3, 4)
+
+
+def test_pca_budget_rows_and_evidence():
+    from helpers.comparison import pca_budget_rows, pca_evidence
+    from helpers.quantize import fit_unit_cube
+    from helpers.suite import NormalizedSample
+
+    rng = np.random.default_rng(0)
+    y_train, y_test = rng.integers(0, 4, 600), rng.integers(0, 4, 300)
+
+    # four classes spread along the direction of largest variance, fifteen quiet coordinates:
+    # 4 bits spread over 16 coordinates leave two levels each, which cannot tell four
+    # positions apart; 4 bits on the first principal component can
+    def draw(y):
+        points = 0.5 + 0.03 * rng.standard_normal((len(y), 16))
+        points[:, 0] = 0.2 + 0.2 * y + 0.01 * rng.standard_normal(len(y))
+        return points
+
+    train, test = draw(y_train), draw(y_test)
+    scaler = fit_unit_cube(train)
+    sample = NormalizedSample(scaler, scaler.transform(train), y_train, np.arange(600),
+                              scaler.transform(test), y_test, np.arange(300))
+    rows = pca_budget_rows(sample, budgets=[4, 64], dims=[1, 4, 32])
+    assert {(r["k"], r["budget"]) for r in rows} == {(k, b) for k in (1, 4, 16)
+                                                     for b in (4, 64)} - {(1, 64)}
+    assert all(r["p"] == r["budget"] / r["k"] for r in rows)
+    evidence = pca_evidence(rows)
+    assert evidence[4.0] == "supports"  # 4 bits on one component vs 0.25 bits on each of 16
+    accuracy = {(r["k"], r["budget"]): r["accuracy"] for r in rows}
+    assert accuracy[1, 4] > 0.95 and accuracy[16, 4] < 0.75
+    assert set(evidence) == {4.0, 64.0}
+
+
+def test_training_trace_follows_every_epoch(tmp_path):
+    from helpers.comparison import training_trace
+    from helpers.suite import ModelSpec, SuiteProfile, retrain, train_suite
+
+    profile = SuiteProfile(name="tiny-test", description="one tiny model",
+                           specs=(ModelSpec("cnn-mnist", "digits", 120, 60, epochs=3,
+                                            width=0.125),))
+    record = train_suite(profile, spectral_norm=False, cache_dir=tmp_path, log=None)[0]
+    tracked = retrain(record, snapshots=True, cache_dir=tmp_path)
+    rows = training_trace(tracked, [1, 4], n_test=40, cache_dir=tmp_path)
+    assert [row["epoch"] for row in rows] == [1, 2, 3]
+    assert rows[-1]["test accuracy"] == pytest.approx(tracked.test_accuracy)
+    for row in rows:
+        for p in (1, 4):
+            assert 0 <= row[f"C_num at p={p}"] <= np.log2(40) + 1e-9
+    with pytest.raises(ValueError, match="snapshots"):
+        training_trace(record, [1])

@@ -30,14 +30,7 @@ from helpers.lipschitz import (  # noqa: E402
 )
 from helpers.models import BasicBlock, build_model  # noqa: E402
 
-
-@pytest.fixture(autouse=True)
-def one_torch_thread():
-    """Small tensors: one thread, so that a busy 2-core machine does not stall OpenMP."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def explicit_matrix(linear_map, input_shape):

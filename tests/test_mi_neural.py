@@ -10,14 +10,7 @@ torch = pytest.importorskip("torch")
 from helpers import information  # noqa: E402
 from helpers.mi_neural import infonce_mi, mine_mi  # noqa: E402
 
-
-@pytest.fixture(autouse=True)
-def one_torch_thread():
-    """Small networks: one thread, so that a busy 2-core machine does not stall OpenMP."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture(scope="module")

@@ -21,6 +21,8 @@ docstring, in the manner of d2l:
 - :mod:`helpers.lipschitz` -- certified upper and measured lower Lipschitz constants;
 - :mod:`helpers.comparison` -- paired comparisons of model variants, with intervals;
 - :mod:`helpers.mi_neural` -- InfoNCE and MINE estimates of mutual information (torch);
+- :mod:`helpers.information_plane` -- gap factors, the information plane across precisions,
+  and Rademacher complexities beside covering numbers;
 - :mod:`helpers.representations` -- a small learned representation without torch;
 - :mod:`helpers.params` -- build profiles and validated notebook parameters;
 - :mod:`helpers.results` -- glued numbers and the per-chapter JSON results file;

@@ -22,7 +22,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from ._validation import check_points
+from ._validation import MAX_BITS, check_points
 
 
 def _check_bits(bits) -> np.ndarray:
@@ -249,5 +249,124 @@ def guideline_verdict(supports: int, contradicts: int, total: int) -> str:
     return "undecided"
 
 
+def training_trace(record, bits, *, n_test: int | None = None, seed: int = 0,
+                   cache_dir=None) -> list[dict]:
+    """``C_num`` at a few precisions and test accuracy after every epoch of a training run.
+
+    The proposal's fourth guideline: monitor ``C_num`` during training. ``record`` must come
+    from :func:`helpers.suite.retrain` with ``snapshots=True``. At each epoch the training
+    representations fix that epoch's unit-cube normalization and ``C_num`` is measured on
+    ``n_test`` seeded test points; accuracy is the network's own head on the whole test split.
+
+    Returns
+    -------
+    list of dict
+        ``epoch``, ``test accuracy`` and ``C_num at p=...`` for each precision.
+    """
+    import torch
+
+    from .quantize import fit_unit_cube
+    from .train import extract_representations, snapshot_models
+
+    bits = _check_bits(bits)
+    labels = np.asarray(record.test_y)
+    _, _, index = record.subset("test", n_test, seed=seed)
+    rows = []
+    for epoch, trained in snapshot_models(record.trained):
+        train_Z, test_Z = (extract_representations(trained, record.data, split, log=None,
+                                                   cache_dir=cache_dir)
+                           for split in ("train", "test"))
+        with torch.no_grad():
+            logits = trained.model.classifier(torch.as_tensor(test_Z, dtype=torch.float32))
+        accuracy = float((logits.argmax(dim=1).numpy() == labels).mean())
+        unit = fit_unit_cube(train_Z).transform(test_Z[index])
+        row = {"epoch": epoch, "test accuracy": accuracy}
+        row.update({f"C_num at p={p:g}": c for p, c in zip(bits, capacity_bits(unit, bits),
+                                                            strict=True)})
+        rows.append(row)
+    return rows
+
+
+def pca_budget_rows(sample, budgets, dims, *, seed: int = 0) -> list[dict]:
+    """Probe accuracy at equal bit budgets ``k * p``: PCA to ``k`` dimensions, then ``p`` bits.
+
+    The proposal's third guideline (reduce the dimension before quantizing). For each budget
+    ``B`` and each ``k`` in ``dims`` (those up to the representation's dimension ``d``, and
+    ``d`` itself without PCA) the normalized representations are projected on their first
+    ``k`` principal components (fitted on the training split), the projection is mapped to the
+    unit cube in the book's way, rounded at ``p = B / k`` bits, and probed. Combinations
+    with ``p`` above 52 bits (finer than float64) are left out.
+
+    Returns
+    -------
+    list of dict
+        ``budget``, ``k``, ``p``, ``accuracy`` and ``pca`` (False for the row with all ``d``
+        coordinates).
+    """
+    from sklearn.decomposition import PCA
+
+    from .probes import probe_accuracy
+    from .quantize import fit_unit_cube, quantize
+
+    d = sample.train_u.shape[1]
+    ks = sorted({int(k) for k in dims if 1 <= int(k) < d} | {d})
+    rows = []
+    for k in ks:
+        if k < d:
+            pca = PCA(n_components=k, random_state=seed).fit(sample.train_u)
+            train, test = pca.transform(sample.train_u), pca.transform(sample.test_u)
+            scaler = fit_unit_cube(train)
+            train, test = scaler.transform(train), scaler.transform(test)
+        else:
+            train, test = sample.train_u, sample.test_u
+        for budget in budgets:
+            p = float(budget) / k
+            if p > MAX_BITS:  # finer than float64 resolves: skip rather than pretend
+                continue
+            result = probe_accuracy(quantize(train, p), sample.train_y, quantize(test, p),
+                                    sample.test_y, n_bootstrap=0, seed=seed)
+            rows.append({"budget": float(budget), "k": k, "p": p,
+                         "accuracy": result.accuracy, "pca": k < d})
+    return rows
+
+
+def pca_evidence(rows, *, tolerance: float = 0.01) -> dict:
+    """For each budget: does the best PCA projection beat using every coordinate?
+
+    Returns ``{budget: "supports" | "contradicts" | "neutral"}``: PCA ``supports`` the
+    guideline at a budget when its best ``k`` is at least ``tolerance`` more accurate than all
+    ``d`` coordinates at the same budget, ``contradicts`` it when it is at least
+    ``tolerance`` less accurate, and is ``neutral`` in between.
+    """
+    evidence = {}
+    for budget in sorted({row["budget"] for row in rows}):
+        at = [row for row in rows if row["budget"] == budget]
+        full = [row["accuracy"] for row in at if not row["pca"]]
+        reduced = [row["accuracy"] for row in at if row["pca"]]
+        if not full or not reduced:
+            continue
+        gain = max(reduced) - full[0]
+        evidence[budget] = ("supports" if gain >= tolerance else
+                            "contradicts" if gain <= -tolerance else "neutral")
+    return evidence
+
+
+def evidence_text(votes) -> str:
+    """Text for per-comparison evidence, e.g. ``"helps in 5, hurts in 2 and makes no
+    difference in 3 of 10 comparisons"`` (``votes`` from :func:`pca_evidence`)."""
+    votes = list(votes)
+    words = {"supports": "helps in", "contradicts": "hurts in",
+             "neutral": "makes no difference (within one point) in"}
+    unknown = sorted(set(votes) - set(words))
+    if unknown:
+        raise ValueError(f"unknown votes {unknown}; use {sorted(words)}.")
+    parts = [f"{words[v]} {votes.count(v)}" for v in words if votes.count(v)]
+    if not parts:
+        return "has no comparison to show"
+    text = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+    return f"{text} of {len(votes)} comparisons"
+
+
 __all__ = ["CapacityDifference", "capacity_bits", "capacity_difference", "embedding_scores",
-           "guideline_verdict", "moving_precisions"]
+           "evidence_text", "guideline_verdict", "moving_precisions", "pca_budget_rows",
+           "pca_evidence", "training_trace"]

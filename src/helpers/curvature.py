@@ -988,6 +988,14 @@ def representation_map(model, *, offset=0.0, scale=1.0) -> RepresentationMap:
 
 #: Direction kinds measured for a model: towards nearby samples, and uniformly random.
 DIRECTION_KINDS = ("data-tangent", "random")
+#: The measurement settings of each build profile, shared by the chapters "Curvature
+#: threshold" and "Lipschitz regularization" so that the second finds the first's
+#: measurements in the cache.
+PROFILE_SETTINGS = {
+    "smoke": dict(n_points=12, n_directions=2, steps=[0.01, 0.1], main_step=0.01),
+    "default": dict(n_points=100, n_directions=4, steps=[0.001, 0.01, 0.1], main_step=0.01),
+    "full": dict(n_points=200, n_directions=4, steps=[0.001, 0.01, 0.1], main_step=0.01),
+}
 
 
 class _EmbeddedTextMap:
@@ -1307,7 +1315,8 @@ def secant_convergence(measured: dict) -> list[dict]:
 
 
 __all__ = [
-    "BATCH_SIZE", "DIRECTION_KINDS", "METHODS", "N_BOOTSTRAP", "CurvatureSample",
+    "BATCH_SIZE", "DIRECTION_KINDS", "METHODS", "N_BOOTSTRAP", "PROFILE_SETTINGS",
+    "CurvatureSample",
     "ModelCurvature", "RepresentationMap", "curvature_autograd", "curvature_secant",
     "data_tangent_directions", "model_curvature", "precision_threshold", "radius_threshold",
     "random_directions", "representation_map", "sample_diameter", "secant_convergence",

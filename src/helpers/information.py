@@ -662,6 +662,17 @@ def _ksg_nats(x: np.ndarray, y: np.ndarray, k: int) -> float:
     return float(digamma(k) + digamma(n) - np.mean(digamma(n_x + 1) + digamma(n_y + 1)))
 
 
+def check_paired_samples(x, y) -> tuple[np.ndarray, np.ndarray]:
+    """``x`` and ``y`` as finite 2-D float arrays with one row per sample, paired one to one
+    (1-D inputs are read as one dimension)."""
+    x = check_points(x, name="x", allow_1d=True)
+    y = check_points(y, name="y", allow_1d=True)
+    if len(x) != len(y):
+        raise ValueError(f"x has {len(x)} samples but y has {len(y)}; they must be paired one "
+                         "to one.")
+    return x, y
+
+
 def ksg_mutual_information(x, y, *, k: int = 3, ties: str = "jitter", noise: float = 1e-3,
                            seed: int = 0, n_subsets: int = 5, n_repeats: int = 4,
                            confidence: float = 0.95) -> MIEstimate:
@@ -734,11 +745,7 @@ def ksg_mutual_information(x, y, *, k: int = 3, ties: str = "jitter", noise: flo
         Mismatched sample counts, NaN or infinite values, ``k >= n``, an unknown ``ties``
         policy, a non-positive ``noise``, or ties with ``ties="error"``.
     """
-    x = check_points(x, name="x", allow_1d=True)
-    y = check_points(y, name="y", allow_1d=True)
-    if len(x) != len(y):
-        raise ValueError(f"x has {len(x)} samples but y has {len(y)}; they must be paired one "
-                         "to one.")
+    x, y = check_paired_samples(x, y)
     n = len(x)
     k = _check_int(k, name="k", minimum=1)
     if k >= n:

@@ -70,6 +70,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ._threads import torch_threads as _torch_threads
 from .models import BasicBlock, ResNet8, TransformerTiny
 
 # --------------------------------------------------------------------------- constants
@@ -389,16 +390,6 @@ def _eval_mode(module: nn.Module):
             m.training = training
 
 
-@contextlib.contextmanager
-def _torch_threads(num_threads: int | None):
-    """Use ``num_threads`` torch CPU threads inside the block (None: leave as it is)."""
-    previous = torch.get_num_threads()
-    if num_threads is not None:
-        torch.set_num_threads(int(num_threads))
-    try:
-        yield
-    finally:
-        torch.set_num_threads(previous)
 
 
 def _weight(layer: nn.Module) -> torch.Tensor:

@@ -46,8 +46,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from ._validation import check_points
-from .information import MIEstimate
+from .information import MIEstimate, check_paired_samples
 
 __all__ = ["infonce_mi", "mine_mi"]
 
@@ -74,11 +73,7 @@ def _check_settings(*, batch_size, epochs, hidden, lr, patience, holdout, n_eval
 
 def _prepare(x, y, *, batch_size, holdout, seed, device):
     """Validate, split into training and held-out parts, standardize, make float32 tensors."""
-    x = check_points(x, name="x", allow_1d=True)
-    y = check_points(y, name="y", allow_1d=True)
-    if len(x) != len(y):
-        raise ValueError(f"x has {len(x)} samples but y has {len(y)}; they must be paired one "
-                         "to one.")
+    x, y = check_paired_samples(x, y)
     n = len(x)
     n_holdout = int(round(holdout * n))
     n_train = n - n_holdout

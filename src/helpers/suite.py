@@ -40,11 +40,11 @@ than one in the measurements above. The cache key does not include the thread co
 from __future__ import annotations
 
 import time
-from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from ._threads import torch_threads as _torch_threads
 from .data import REAL_DATASETS, DatasetNotFoundError, dataset_status, load_dataset
 from .models import canonical_model_name
 
@@ -476,18 +476,6 @@ def _check_spectral_norm(values, profile: SuiteProfile) -> tuple:
     return values
 
 
-@contextmanager
-def _torch_threads(num_threads: int | None):
-    """Use ``num_threads`` torch CPU threads inside the block (None: leave as it is)."""
-    import torch
-
-    previous = torch.get_num_threads()
-    if num_threads is not None:
-        torch.set_num_threads(int(num_threads))
-    try:
-        yield
-    finally:
-        torch.set_num_threads(previous)
 
 
 def result_key(label: str) -> str:

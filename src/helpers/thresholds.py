@@ -401,6 +401,25 @@ def monotone_text(convergence) -> str:
             "comparable with their separation.")
 
 
+def interval_verdict(low: float, high: float, lower: float, upper: float) -> str:
+    """Verdict on "the value lies in ``[lower, upper]``" from an interval ``[low, high]``.
+
+    ``holds`` when the whole interval lies inside, ``fails`` when it lies wholly outside,
+    ``undecided`` when it straddles a boundary, ``cannot be tested`` when it is not finite.
+    Introduced in the chapter "Lipschitz regularization" for the proposal's "20–40% higher".
+    """
+    if not (np.isfinite(low) and np.isfinite(high)):
+        return "cannot be tested"
+    if low > high or lower > upper:
+        raise ValueError(f"intervals must satisfy low <= high, got [{low}, {high}] and "
+                         f"[{lower}, {upper}].")
+    if low >= lower and high <= upper:
+        return "holds"
+    if high < lower or low > upper:
+        return "fails"
+    return "undecided"
+
+
 def combine_verdicts(verdicts) -> str:
     """One verdict for a claim made about every model.
 
@@ -445,6 +464,6 @@ def span_text(values, fmt: str = "g") -> str:
 
 
 __all__ = ["VERDICTS", "ThresholdComparison", "combine_verdicts", "comparison_rows",
-           "elbow_bits", "elbow_row", "monotone_text", "observed_collapse", "quantile_text",
-           "round_to_grid", "sensitivity_rows", "span_text", "threshold_comparison",
-           "verdict_counts_text"]
+           "elbow_bits", "elbow_row", "interval_verdict", "monotone_text", "observed_collapse",
+           "quantile_text", "round_to_grid", "sensitivity_rows", "span_text",
+           "threshold_comparison", "verdict_counts_text"]

@@ -191,3 +191,18 @@ def test_training_stage_runs_once_for_chapters_that_use_the_suite(tmp_path, monk
     assert profile == "smoke" and kwargs["include_smooth"] is True
     assert kwargs["cache_dir"] == str(tmp_path / "cache")
     assert "training stage finished" in capsys.readouterr().out
+
+
+def test_unknown_parameters_are_refused_before_anything_runs(tmp_path):
+    root = _tiny_book(tmp_path, "x = 1")
+    chapters = build.list_chapters(root)
+    assert build.chapter_parameters(chapters[0]) == {"profile", "bits"}
+    build.check_parameters(chapters, {"bits": "[1, 2]"})
+    with pytest.raises(build.BuildError, match="has no parameter nonexistent; its parameters "
+                                               "are bits, profile"):
+        build.check_parameters(chapters, {"nonexistent": "3", "bits": "[1]"})
+
+
+def test_every_real_chapter_exposes_bits_and_seed():
+    for chapter in build.list_chapters(ROOT):
+        assert {"profile", "bits", "seed", "dataset"} <= build.chapter_parameters(chapter)

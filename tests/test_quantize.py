@@ -27,9 +27,17 @@ def test_per_coordinate_variant_scales_each_column():
         scaler.transform(np.zeros((3, 5)))
 
 
-def test_constant_representation_maps_to_zero_instead_of_dividing_by_zero():
-    scaler = quantize.fit_unit_cube(np.full((4, 3), 7.0))
+def test_constant_representation_maps_to_zero_and_says_it_has_collapsed():
+    with pytest.warns(quantize.CollapsedRepresentationWarning, match="collapsed"):
+        scaler = quantize.fit_unit_cube(np.full((4, 3), 7.0))
     np.testing.assert_array_equal(scaler.transform(np.full((2, 3), 7.0)), 0.0)
+
+
+def test_global_scaler_refuses_a_representation_of_another_width():
+    scaler = quantize.fit_unit_cube(np.random.default_rng(0).random((10, 64)))
+    assert scaler.n_features == 64
+    with pytest.raises(ValueError, match="128 features but the scaler was fitted on 64"):
+        scaler.transform(np.zeros((3, 128)))
 
 
 @settings(max_examples=60, deadline=None)

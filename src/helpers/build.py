@@ -305,6 +305,38 @@ def execute_chapters(root: Path, chapters: list[Chapter], build_dir: Path, *, pr
     print(f"executed in {time.perf_counter() - started:.1f} s", flush=True)
 
 
+def chapter_parameters(chapter: Chapter) -> set[str]:
+    """Names assigned in a chapter's ``parameters`` cell (what papermill may override)."""
+    import nbformat
+
+    notebook = nbformat.read(chapter.notebook, as_version=4)
+    names = set()
+    for cell in notebook.cells:
+        if "parameters" in cell.metadata.get("tags", []):
+            for line in cell.source.splitlines():
+                match = re.match(r"^([A-Za-z_]\w*)\s*=", line)
+                if match:
+                    names.add(match.group(1))
+    return names
+
+
+def check_parameters(chapters: list[Chapter], parameters: dict) -> None:
+    """Refuse parameters that a chosen chapter does not have, before anything runs.
+
+    papermill would inject them as new variables that nothing reads, so a misspelt name
+    (``--param bit=[1, 2]``) would otherwise be ignored without a word.
+    """
+    for chapter in chapters:
+        known = chapter_parameters(chapter)
+        unknown = sorted(set(parameters) - known)
+        if unknown:
+            raise BuildError(
+                f"chapter {chapter.name} has no parameter {', '.join(unknown)}; its parameters "
+                f"are {', '.join(sorted(known))}. Choose the chapters with --only, or correct "
+                "the name."
+            )
+
+
 def uses_suite(chapter: Chapter) -> bool:
     """Whether a chapter trains or loads the model suite (its source calls ``train_suite``)."""
     return "train_suite(" in chapter.source.read_text(encoding="utf-8")
@@ -452,6 +484,7 @@ def main(argv: list[str] | None = None) -> int:
         if not args.render_only:
             selected = select_chapters(chapters, args.only)
             parameters = dict(args.param)
+            check_parameters(selected, parameters)
             if (not args.no_train_stage and any(uses_suite(c) for c in selected)
                     and not set(parameters) & set(SUITE_PARAMETERS)):
                 train_stage(build_dir, profile=args.profile, data_dir=args.data_dir)

@@ -13,6 +13,7 @@ int-p scheme of deployed quantizers are provided as labelled variants.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -25,6 +26,10 @@ def grid_step(bits: float) -> float:
     return float(2.0 ** -check_bits(bits))
 
 
+class CollapsedRepresentationWarning(UserWarning):
+    """The representation a scaler was fitted on is constant: it carries no information."""
+
+
 @dataclass(frozen=True)
 class UnitCubeScaler:
     """Affine map ``z -> (z - low) / (high - low)`` fitted on a training split.
@@ -35,16 +40,21 @@ class UnitCubeScaler:
         Shape ``(1,)`` for the global convention, ``(d,)`` for the per-coordinate variant.
     per_coordinate : bool
         Which convention was fitted.
+    fitted_features : int or None
+        Width of the representation it was fitted on; :meth:`transform` refuses another.
     """
 
     low: np.ndarray
     high: np.ndarray
     per_coordinate: bool = False
+    fitted_features: int | None = None
 
     @property
     def n_features(self) -> int | None:
-        """Dimension the scaler was fitted on (None for the global scaler, which fits any d)."""
-        return self.low.shape[0] if self.per_coordinate else None
+        """Dimension the scaler was fitted on (None when unknown: a scaler built by hand)."""
+        if self.per_coordinate:
+            return self.low.shape[0]
+        return self.fitted_features
 
     def transform(self, representation) -> np.ndarray:
         """Map ``representation`` (n, d) with the fitted affine map.
@@ -53,10 +63,11 @@ class UnitCubeScaler:
         training split; they are not clipped, so no information is hidden.
         """
         points = check_points(representation, name="representation")
-        if self.per_coordinate and points.shape[1] != self.low.shape[0]:
+        if self.n_features is not None and points.shape[1] != self.n_features:
             raise ValueError(
                 f"representation has {points.shape[1]} features but the scaler was fitted on "
-                f"{self.low.shape[0]}; fit and transform representations of the same layer."
+                f"{self.n_features}; fit and transform representations of the same layer "
+                "(representations of another model need their own scaler)."
             )
         span = self.high - self.low
         return (points - self.low) / span
@@ -77,6 +88,11 @@ def fit_unit_cube(train_representation, *, per_coordinate: bool = False) -> Unit
     -------
     UnitCubeScaler
 
+    Warns
+    -----
+    CollapsedRepresentationWarning
+        When the whole representation is constant (global convention): it has collapsed.
+
     Notes
     -----
     A constant coordinate (per-coordinate variant) or a constant representation (global)
@@ -87,8 +103,15 @@ def fit_unit_cube(train_representation, *, per_coordinate: bool = False) -> Unit
         low, high = points.min(axis=0), points.max(axis=0)
     else:
         low, high = np.array([points.min()]), np.array([points.max()])
+        if high[0] == low[0]:
+            warnings.warn(
+                f"the training representation is constant (every value is {low[0]:g}): it has "
+                "collapsed, so every point maps to 0 and carries no information at any "
+                "precision. Check the model (a dead layer) or the layer you extracted.",
+                CollapsedRepresentationWarning, stacklevel=2)
     high = np.where(high > low, high, low + 1.0)  # zero span: constant features map to 0
-    return UnitCubeScaler(low=low, high=high, per_coordinate=per_coordinate)
+    return UnitCubeScaler(low=low, high=high, per_coordinate=per_coordinate,
+                          fitted_features=int(points.shape[1]))
 
 
 def grid_codes(unit_representation, bits: float) -> np.ndarray:

@@ -63,8 +63,12 @@ def test_glued_numbers_and_figures_reach_the_page(smoke_book):
 
 def test_every_chapter_writes_its_results_file(smoke_book):
     build_dir, _ = smoke_book
-    files = sorted((build_dir / "results").glob("*.json"))
+    files = sorted(path for path in (build_dir / "results").glob("*.json")
+                   if not path.name.startswith("_"))
     assert len(files) == len(CHAPTERS)
+    execution = json.loads((build_dir / "results" / build.EXECUTION_FILE).read_text())
+    assert {c["name"] for c in execution["chapters"]} == {c.name for c in CHAPTERS}
+    assert all(c["profile"] == "smoke" and c["seconds"] > 0 for c in execution["chapters"])
     for path in files:
         payload = json.loads(path.read_text())
         assert payload["profile"] == "smoke"

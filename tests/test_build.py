@@ -185,8 +185,8 @@ def test_training_stage_runs_once_for_chapters_that_use_the_suite(tmp_path, monk
 
     monkeypatch.setattr(suite_module, "train_suite", fake_train_suite)
     monkeypatch.setenv("HELPERS_CACHE_DIR", str(tmp_path / "cache"))
-    seconds = build.train_stage(tmp_path / "_build", profile="smoke", data_dir=None)
-    assert seconds >= 0 and len(calls) == 1
+    summary = build.train_stage(tmp_path / "_build", profile="smoke", data_dir=None)
+    assert summary["seconds"] >= 0 and summary["networks"] == [] and len(calls) == 1
     profile, kwargs = calls[0]
     assert profile == "smoke" and kwargs["include_smooth"] is True
     assert kwargs["cache_dir"] == str(tmp_path / "cache")
@@ -206,3 +206,31 @@ def test_unknown_parameters_are_refused_before_anything_runs(tmp_path):
 def test_every_real_chapter_exposes_bits_and_seed():
     for chapter in build.list_chapters(ROOT):
         assert {"profile", "bits", "seed", "dataset"} <= build.chapter_parameters(chapter)
+
+
+def test_execution_record_keeps_earlier_chapters_and_the_environment(tmp_path):
+    build_dir = tmp_path / "_build"
+    first = build.write_execution_record(build_dir, profile="smoke", data_dir=None,
+                                         parameters={}, timings={"01_a": 3.2, "02_b": 5.0},
+                                         training=None, started="now")
+    build.write_execution_record(build_dir, profile="default", data_dir=None,
+                                 parameters={"bits": "[1]"}, timings={"02_b": 7.0},
+                                 training={"seconds": 1.0, "networks": [], "skipped": []},
+                                 started="later")
+    record = json.loads(first.read_text())
+    chapters = {c["name"]: c for c in record["chapters"]}
+    assert chapters["01_a"]["profile"] == "smoke" and chapters["01_a"]["seconds"] == 3.2
+    assert chapters["02_b"]["profile"] == "default" and chapters["02_b"]["seconds"] == 7.0
+    assert record["packages"]["helpers"] and record["machine"]["cpu_count"] >= 1
+    assert record["training_stage"]["seconds"] == 1.0
+
+
+def test_stage_last_chapters_are_recognised(tmp_path):
+    root = _tiny_book(tmp_path, "x = 1")
+    chapter = build.list_chapters(root)[0]
+    assert build.chapter_stage(chapter) == "main"
+    source = chapter.source.read_text().replace(
+        "kernelspec:", "helpers_build: {stage: last}\nkernelspec:", 1)
+    chapter.source.write_text(source)
+    build.sync_pairs(root)
+    assert build.chapter_stage(chapter) == "last"

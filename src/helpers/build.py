@@ -255,8 +255,12 @@ def notebook_errors(path: Path) -> list[str]:
 
 
 def execute_chapters(root: Path, chapters: list[Chapter], build_dir: Path, *, profile: str,
-                     jobs: int, data_dir: str | None, parameters: dict | None = None) -> None:
-    """Execute chapters into ``build_dir/executed``; stop at the first failure."""
+                     jobs: int, data_dir: str | None,
+                     parameters: dict | None = None) -> dict[str, float]:
+    """Execute chapters into ``build_dir/executed``; stop at the first failure.
+
+    Returns ``{chapter name: seconds}`` for the chapters executed.
+    """
     executed = build_dir / "executed"
     executed.mkdir(parents=True, exist_ok=True)
     failed_dir = build_dir / "failed"
@@ -277,6 +281,7 @@ def execute_chapters(root: Path, chapters: list[Chapter], build_dir: Path, *, pr
           flush=True)
     context = multiprocessing.get_context("spawn")
     started = time.perf_counter()
+    timings: dict[str, float] = {}
     with futures.ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
         pending = {}
         for chapter in chapters:
@@ -301,8 +306,84 @@ def execute_chapters(root: Path, chapters: list[Chapter], build_dir: Path, *, pr
                     "The previous HTML book was left as it was."
                 )
             os.replace(temporary, executed / f"{chapter.name}.ipynb")
+            timings[chapter.name] = seconds
             print(f"  finished {chapter.name} in {seconds:6.1f} s", flush=True)
     print(f"executed in {time.perf_counter() - started:.1f} s", flush=True)
+    return timings
+
+
+def chapter_stage(chapter: Chapter) -> str:
+    """``"last"`` for chapters that read the others' results (the claims ledger, the
+    execution statistics), marked by ``helpers_build: {stage: last}`` in their front matter;
+    ``"main"`` otherwise."""
+    import nbformat
+
+    metadata = nbformat.read(chapter.notebook, as_version=4).metadata
+    return str(metadata.get("helpers_build", {}).get("stage", "main"))
+
+
+#: Packages whose versions the execution record lists.
+RECORDED_PACKAGES = ("torch", "torchvision", "numpy", "scipy", "scikit-learn", "matplotlib",
+                     "seaborn", "pandas", "jupyter-book", "myst-nb", "papermill", "jupytext")
+
+
+def environment_summary() -> dict:
+    """The machine and the package versions, for the execution statistics page."""
+    import platform
+    from importlib import metadata
+
+    from . import __version__
+
+    packages = {}
+    for name in RECORDED_PACKAGES:
+        try:
+            packages[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            packages[name] = "not installed"
+    packages["helpers"] = __version__
+    memory = None
+    try:
+        memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    except (ValueError, OSError, AttributeError):
+        pass
+    machine = {"platform": platform.platform(), "processor": platform.machine(),
+               "python": platform.python_version(), "cpu_count": os.cpu_count(),
+               "memory_gib": round(memory, 1) if memory else None}
+    return {"machine": machine, "packages": packages}
+
+
+EXECUTION_FILE = "_execution.json"
+
+
+def write_execution_record(build_dir: Path, *, profile: str, data_dir: str | None,
+                           parameters: dict, timings: dict, training: dict | None,
+                           started: str) -> Path:
+    """Write (atomically) ``results/_execution.json``: what ran, how long, where, with what.
+
+    Chapters not executed in this build keep the entry of the build that last executed them
+    (marked with its own profile), so a ``--only`` rerun does not erase the others.
+    """
+    import datetime
+
+    from ._io import write_json_atomic
+
+    path = build_dir / "results" / EXECUTION_FILE
+    previous = {}
+    if path.is_file():
+        try:
+            previous = {c["name"]: c for c in json.loads(path.read_text()).get("chapters", [])}
+        except (ValueError, KeyError, TypeError):
+            previous = {}
+    for name, seconds in timings.items():
+        previous[name] = {"name": name, "seconds": round(float(seconds), 1),
+                          "status": "executed", "profile": profile, "parameters": parameters}
+    record = {"profile": profile, "data_dir": data_dir, "started": started,
+              "written": datetime.datetime.now(datetime.timezone.utc).isoformat(
+                  timespec="seconds"),
+              "training_stage": training, "chapters": sorted(previous.values(),
+                                                              key=lambda c: c["name"]),
+              **environment_summary()}
+    return write_json_atomic(path, record)
 
 
 def chapter_parameters(chapter: Chapter) -> set[str]:
@@ -347,12 +428,12 @@ def uses_suite(chapter: Chapter) -> bool:
 SUITE_PARAMETERS = ("models", "dataset", "seed")
 
 
-def train_stage(build_dir: Path, *, profile: str, data_dir: str | None) -> float:
+def train_stage(build_dir: Path, *, profile: str, data_dir: str | None) -> dict:
     """Train (or load) the profile's whole suite once, before the chapters run in parallel.
 
     Without it, chapters that start together would each train the same networks at the same
     time, competing for the cores; after it, every chapter loads them from the cache.
-    Returns the wall time in seconds.
+    Returns what the execution record keeps: wall time, one entry per network, skipped models.
     """
     from .suite import train_suite
 
@@ -369,7 +450,12 @@ def train_stage(build_dir: Path, *, profile: str, data_dir: str | None) -> float
         print(f"  skipped {item.name}: {item.reason}", flush=True)
     seconds = time.perf_counter() - started
     print(f"training stage finished in {seconds:.1f} s", flush=True)
-    return seconds
+    return {"seconds": round(seconds, 1),
+            "networks": [{"label": r.label, "data": r.data_label,
+                          "test_accuracy": round(r.test_accuracy, 4),
+                          "cache_hit": r.cache_hit, "seconds": round(r.seconds, 1)}
+                         for r in suite],
+            "skipped": [{"name": item.name, "reason": item.reason} for item in suite.skipped]}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -482,15 +568,32 @@ def main(argv: list[str] | None = None) -> int:
         build_dir = (root / args.build_dir).resolve()
         started = time.perf_counter()
         if not args.render_only:
+            import datetime
+
+            stamp = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
             selected = select_chapters(chapters, args.only)
             parameters = dict(args.param)
             check_parameters(selected, parameters)
+            training = None
             if (not args.no_train_stage and any(uses_suite(c) for c in selected)
                     and not set(parameters) & set(SUITE_PARAMETERS)):
-                train_stage(build_dir, profile=args.profile, data_dir=args.data_dir)
-            execute_chapters(root, selected, build_dir,
-                             profile=args.profile, jobs=args.jobs, data_dir=args.data_dir,
-                             parameters=parameters)
+                training = train_stage(build_dir, profile=args.profile, data_dir=args.data_dir)
+            record = dict(profile=args.profile, data_dir=args.data_dir, parameters=parameters,
+                          training=training, started=stamp)
+            main_stage = [c for c in selected if chapter_stage(c) != "last"]
+            last_stage = [c for c in selected if chapter_stage(c) == "last"]
+            timings = {}
+            if main_stage:
+                timings = execute_chapters(root, main_stage, build_dir, profile=args.profile,
+                                           jobs=args.jobs, data_dir=args.data_dir,
+                                           parameters=parameters)
+            # the chapters of the last stage read this record and the others' results
+            write_execution_record(build_dir, timings=timings, **record)
+            if last_stage:
+                timings.update(execute_chapters(root, last_stage, build_dir,
+                                                profile=args.profile, jobs=args.jobs,
+                                                data_dir=args.data_dir, parameters=parameters))
+                write_execution_record(build_dir, timings=timings, **record)
         render(root, chapters, build_dir)
         summary = {"profile": args.profile, "seconds": round(time.perf_counter() - started, 1)}
         print(f"book built: {json.dumps(summary)}", flush=True)

@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 DATA_DIR ?=
 DATA_FLAG := $(if $(DATA_DIR),--data-dir $(DATA_DIR),)
 
-.PHONY: setup book smoke full render sync check test lint bench clean
+.PHONY: setup book smoke full render rerun sync check test lint bench clean
 
 $(STAMP): requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,9 @@ smoke: setup  ## build the book at tiny sizes (what CI checks)
 
 full: setup  ## build on MNIST, CIFAR-10 and AG News from DATA_DIR
 	$(BIN)/python -m helpers.build --profile full $(DATA_FLAG)
+
+rerun: setup  ## one chapter at new precisions: make rerun CHAPTER=curvature_threshold BITS="3 5 7"
+	$(BIN)/python -m helpers.build rerun $(CHAPTER) --bits $(BITS)
 
 render: setup  ## re-render the HTML from the notebooks already executed in _build/executed
 	$(BIN)/python -m helpers.build --render-only

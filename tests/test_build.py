@@ -234,3 +234,49 @@ def test_stage_last_chapters_are_recognised(tmp_path):
     chapter.source.write_text(source)
     build.sync_pairs(root)
     assert build.chapter_stage(chapter) == "last"
+
+
+@pytest.mark.parametrize("chapter,bits,params,message", [
+    ("zzz", ["3"], {}, "no chapter called 'zzz'"),
+    (None, ["3"], {}, "rerun needs a chapter"),
+    ("01_tiny", ["0"], {}, "must be > 0"),
+    ("01_tiny", ["-2"], {}, "must be > 0"),
+    ("01_tiny", ["three"], {}, "takes numbers of bits, got 'three'"),
+    ("01_tiny", [], {}, "at least one precision"),
+    ("01_tiny", None, {}, "needs new parameters"),
+    ("01_tiny", ["3"], {"nonexistent": "3"}, "has no parameter nonexistent"),
+])
+def test_rerun_refuses_bad_arguments_before_anything_runs(tmp_path, monkeypatch, chapter, bits,
+                                                          params, message):
+    root = _tiny_book(tmp_path, "x = 1")
+    ran = []
+    monkeypatch.setattr(build, "execute_chapters", lambda *a, **k: ran.append(a) or {})
+    with pytest.raises(build.BuildError, match=message):
+        build.rerun(root, build.list_chapters(root), root / "_build", chapter=chapter,
+                    bits=bits, parameters=params, profile=None, data_dir=None, jobs=1)
+    assert ran == []
+
+
+def test_rerun_runs_the_chapter_then_the_readers_then_renders(tmp_path, monkeypatch):
+    root = _tiny_book(tmp_path, "x = 1")
+    chapters = build.list_chapters(root)
+    reader = build.Chapter("notebooks/02_reader", root)  # a stand-in for the claims ledger
+    monkeypatch.setattr(build, "chapter_stage",
+                        lambda c: "last" if c.name == "02_reader" else "main")
+    build.write_execution_record(root / "_build", profile="smoke", data_dir=None,
+                                 parameters={}, timings={"01_tiny": 1.0}, training=None,
+                                 started="then")
+    calls = []
+
+    def execute(root_, selected, build_dir, **kwargs):
+        calls.append(([c.name for c in selected], kwargs))
+        return {c.name: 0.5 for c in selected}
+
+    monkeypatch.setattr(build, "execute_chapters", execute)
+    monkeypatch.setattr(build, "render", lambda *a: calls.append("render"))
+    timings = build.rerun(root, [*chapters, reader], root / "_build", chapter="tiny",
+                          bits=["3", "5.5"], parameters={}, profile=None, data_dir=None, jobs=1)
+    assert calls[0][0] == ["01_tiny"] and calls[0][1]["profile"] == "smoke"  # the book's profile
+    assert calls[0][1]["parameters"] == {"bits": "[3, 5.5]"}
+    assert calls[1][0] == ["02_reader"] and calls[2] == "render"
+    assert timings == {"01_tiny": 0.5, "02_reader": 0.5}

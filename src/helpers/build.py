@@ -6,6 +6,7 @@ Usage (from the repository root)::
                             [--jobs N] [--data-dir DIR] [--render-only] [--no-train-stage]
     python -m helpers.build sync     # rewrite every .ipynb from its jupytext .md twin
     python -m helpers.build check    # only check that the pairs are in sync
+    python -m helpers.build rerun CHAPTER --bits 3 5 7   # one chapter at new precisions
 
 Steps: (1) every chapter's ``.md`` source and ``.ipynb`` twin must hold the same cells, and
 the ``.ipynb`` must carry no outputs; (1b) when chapters that use the model suite are to run,
@@ -538,11 +539,87 @@ def _parse_parameter(text: str) -> tuple[str, str]:
     return name.strip(), value.strip()
 
 
+def parse_bits_arguments(values) -> list[float]:
+    """``--bits 3 5 7`` as a list of precisions, or a :class:`BuildError` naming the problem."""
+    if values is None:
+        return None
+    if not values:
+        raise BuildError("--bits needs at least one precision, e.g. --bits 3 5 7.")
+    bits = []
+    for text in values:
+        try:
+            value = float(text)
+        except ValueError:
+            raise BuildError(f"--bits takes numbers of bits, got {text!r}; e.g. --bits 1 2.5 4."
+                             ) from None
+        if not (0 < value <= 52):
+            raise BuildError(f"--bits values must be > 0 and <= 52 (the grid step is 2**-p), "
+                             f"got {text}.")
+        bits.append(int(value) if value == int(value) else value)
+    return bits
+
+
+def last_record(build_dir: Path) -> dict:
+    """The execution record of the last build in ``build_dir`` (empty if there is none)."""
+    path = build_dir / "results" / EXECUTION_FILE
+    try:
+        return json.loads(path.read_text()) if path.is_file() else {}
+    except ValueError:
+        return {}
+
+
+def rerun(root: Path, chapters: list[Chapter], build_dir: Path, *, chapter: str | None,
+          bits, parameters: dict, profile: str | None, data_dir: str | None,
+          jobs: int) -> dict:
+    """Rerun one chapter with new parameters, then the chapters that read the results (the
+    claims ledger), then re-render the book. Every argument is checked before anything runs.
+
+    The profile and data directory default to those of the last build in ``build_dir``, so
+    that the book stays one profile. Returns ``{chapter name: seconds}``.
+    """
+    import datetime
+
+    if not chapter:
+        raise BuildError("rerun needs a chapter, e.g. `python -m helpers.build rerun "
+                         f"curvature_threshold --bits 3 5 7`; chapters: "
+                         f"{', '.join(c.name for c in chapters)}.")
+    (selected,) = select_chapters(chapters, [chapter])
+    bits = parse_bits_arguments(bits)
+    parameters = dict(parameters)
+    if bits is not None:
+        parameters["bits"] = json.dumps(bits)
+    if not parameters:
+        raise BuildError("rerun needs new parameters: --bits 3 5 7, or --param NAME=VALUE.")
+    check_parameters([selected], parameters)
+    previous = last_record(build_dir)
+    profile = profile or previous.get("profile") or "default"
+    data_dir = data_dir or previous.get("data_dir")
+    stamp = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+    record = dict(profile=profile, data_dir=data_dir, parameters=parameters,
+                  training=previous.get("training_stage"), started=stamp)
+    timings = execute_chapters(root, [selected], build_dir, profile=profile, jobs=1,
+                               data_dir=data_dir, parameters=parameters)
+    write_execution_record(build_dir, timings=timings, **record)
+    readers = [c for c in chapters if chapter_stage(c) == "last" and c != selected]
+    if readers:
+        record["parameters"] = {}
+        readers_timings = execute_chapters(root, readers, build_dir, profile=profile, jobs=jobs,
+                                           data_dir=data_dir)
+        write_execution_record(build_dir, timings=readers_timings, **record)
+        timings.update(readers_timings)
+    render(root, chapters, build_dir)
+    return timings
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m helpers.build",
                                      description=__doc__.split("\n")[0])
-    parser.add_argument("action", nargs="?", default="build", choices=["build", "sync", "check"])
-    parser.add_argument("--profile", default="default", choices=PROFILES)
+    parser.add_argument("action", nargs="?", default="build",
+                        choices=["build", "sync", "check", "rerun"])
+    parser.add_argument("chapter", nargs="?", help="rerun: the chapter to rerun")
+    parser.add_argument("--bits", nargs="*", help="rerun: the precisions, e.g. --bits 3 5 7")
+    parser.add_argument("--profile", default=None, choices=PROFILES,
+                        help="default: 'default' (rerun: the last build's profile)")
     parser.add_argument("--only", nargs="+", metavar="CHAPTER", help="execute only these chapters")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--data-dir", help=f"data directory (else ${DATA_DIR_VARIABLE})")
@@ -567,6 +644,17 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         build_dir = (root / args.build_dir).resolve()
         started = time.perf_counter()
+        if args.action == "rerun":
+            timings = rerun(root, chapters, build_dir, chapter=args.chapter, bits=args.bits,
+                            parameters=dict(args.param), profile=args.profile,
+                            data_dir=args.data_dir, jobs=args.jobs)
+            print(f"rerun: {json.dumps({k: round(v, 1) for k, v in timings.items()})}; "
+                  f"{time.perf_counter() - started:.1f} s in all", flush=True)
+            return 0
+        if args.chapter or args.bits is not None:
+            raise BuildError("a chapter name and --bits belong to `rerun`: python -m "
+                             "helpers.build rerun CHAPTER --bits 3 5 7.")
+        args.profile = args.profile or "default"
         if not args.render_only:
             import datetime
 

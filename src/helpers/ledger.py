@@ -273,8 +273,8 @@ def _lemma(r: _Lookup, execution) -> Measurement:
     allowed = math.log2(net)
     excess = entropy - allowed
     return Measurement(
-        measured=(f"in d = {dim}, points that {net} ball(s) of radius ε = 2^-{bits:g} cover "
-                  f"(log₂ N_ε = {allowed:g}) occupy {cells} cells: "
+        measured=(f"in d = {dim}, points inside {'one ball' if net == 1 else f'{net} balls'} "
+                  f"of radius ε = 2^-{bits:g} (log₂ N_ε = {allowed:g}) occupy {cells} cells: "
                   f"H(Z_q) = {entropy:.1f} bits"),
         verdict="fails" if excess > 1e-9 else "holds",
         reason=(f"A ball of radius ε can meet up to 2^d grid cells; the example exceeds the "
@@ -343,17 +343,20 @@ def _curvature_theorem(r: _Lookup, execution) -> Measurement:
                 "chapter). Only the empirical version can be tested (claim 6)."))
 
 
-def _verdict_row(chapter: str, key: str, measured: Callable, reason: Callable | None = None):
-    """A claim whose verdict a chapter recorded under ``key`` (with its rule as the note)."""
+def _verdict_row(chapter: str, key: str, measured: Callable, reason: Callable | None = None,
+                 *, rule: bool = True):
+    """A claim whose verdict a chapter recorded under ``key``; its note (the rule the chapter
+    applied) opens the reason unless ``rule`` is false."""
 
     def measure(r: _Lookup, execution) -> Measurement:
         entry = r.entry(chapter, key)
         verdict = _verdict(entry["value"], where=f"{chapter}.json result {key!r}")
-        note = entry.get("note", "")
-        extra = reason(r) if reason else ""
-        text = "; ".join(part for part in (note[:1].upper() + note[1:] if note else "", extra)
-                         if part)
-        return Measurement(measured=measured(r), verdict=verdict, reason=text + ".")
+        parts = [f"Rule: {entry['note']}." if rule and entry.get("note") else ""]
+        if reason:
+            extra = reason(r).strip()
+            parts.append(extra[:1].upper() + extra[1:] + ("" if extra.endswith(".") else "."))
+        return Measurement(measured=measured(r), verdict=verdict,
+                           reason=" ".join(part for part in parts if part))
 
     return measure
 
@@ -376,7 +379,7 @@ def _percent_intervals(r: _Lookup, at_eight: bool) -> str:
 def _gap_reason(r: _Lookup) -> str:
     c = "mi_comparison"
     table = r.get(c, "gap_table")
-    parts = []
+    parts = ["I(X; Z_q) is the count-based H(Z_q) (Miller–Madow), which carries the verdict"]
     if isinstance(table, dict) and {"I from", "verdict", "ratio"} <= set(table):
         name = table["I from"][0] if table["I from"] else None
         rows = [(v, ratio) for source, v, ratio in zip(table["I from"], table["verdict"],
@@ -424,8 +427,8 @@ def _speed(r: _Lookup, execution) -> Measurement:
                            f"Measured at the claim's size{machine}; 'about 30 s' is read as at "
                            f"most {30 * ABOUT_FACTOR:g} s.")
     size = "n = 10,000" if at_target is not None else f"n up to {largest:,}"
-    reason = (f"As stated it cannot be tested here: the chapter measures {size} in d = {dim}, "
-              f"not 128 dimensions{machine}.")
+    reason = (f"As stated it cannot be tested here: the chapter measures {size} in d = {dim}"
+              f"{machine}, not in 128 dimensions.")
     if at_target is not None:
         reason += (f" At n = 10,000 its curve took {30 / at_target:.0f} times less than 30 s, "
                    "in half the dimensions." if dim == 64 else
@@ -550,8 +553,8 @@ CLAIMS: tuple[Claim, ...] = (
                        lambda r: (f"{_ct('threshold_counts')(r)}; p* = {_ct('pstar_range')(r)} "
                                   f"bits, observed collapse {_ct('observed_range')(r)} bits"),
                        lambda r: (f"{_ct('sensitivity_holds')(r)} of "
-                                  f"{_ct('sensitivity_count')(r)} other choices of statistic, "
-                                  "step, rule and directions make it hold for every model"))),
+                                  f"{_ct('sensitivity_count')(r)} choices of statistic, step, "
+                                  "rule and directions make it hold for every model"))),
     Claim("7a", "Spectral normalization gives 20–40% higher C_num at 8 bits",
           "lipschitz_regularization", "The 20–40% claim at 8 bits",
           _verdict_row("lipschitz_regularization", "claim_sn_20_40_percent_at_8_bits",
@@ -576,7 +579,7 @@ CLAIMS: tuple[Claim, ...] = (
                                   f"{r.value('mi_comparison', 'gap_counts_mm')}; ratio "
                                   f"{r.value('mi_comparison', 'fail_ratio_range')} where it "
                                   f"fails (p = {r.value('mi_comparison', 'fail_bits_range')})"),
-                       _gap_reason)),
+                       _gap_reason, rule=False)),
     Claim("9", "Estimating C_num takes about 30 s for n = 10,000 points in 128 dimensions",
           "greedy_covering", "Speed", _speed),
     Claim("10", "The experiments run in about 4 hours on a laptop", "", "Run times", _budget),
@@ -614,27 +617,34 @@ CLAIMS: tuple[Claim, ...] = (
 # --------------------------------------------------------------------------- provenance
 
 
-def data_summary(payload: dict) -> str:
-    """The data a chapter's results were measured on, in a few words.
-
-    From the chapter's model-suite table where it recorded one, else from its suite data
-    paragraph, else its ``dataset`` parameter.
-    """
+def _data_labels(payload: dict) -> list[tuple[str, int | None]]:
+    """``[(data, number of networks or None)]`` for a chapter's results."""
     results = payload.get("results", {})
     suite = (results.get("suite") or {}).get("value")
     if isinstance(suite, list) and suite and all(isinstance(row, dict) and "data" in row
                                                  for row in suite):
         groups: dict[str, int] = {}
         for row in suite:
-            groups[row["data"]] = groups.get(row["data"], 0) + 1
-        return "; ".join(f"{data} ({count} networks)" for data, count in groups.items())
+            groups[str(row["data"])] = groups.get(str(row["data"]), 0) + 1
+        return list(groups.items())
     text = (results.get("suite_data") or {}).get("value")
     if isinstance(text, str) and " on " in text:
-        parts = [part.split(" (")[0].strip() for part in text.split(". ") if " on " in part]
-        if parts:
-            return "; ".join(parts)
+        labels = [part.split(" on ", 1)[1].split(" (")[0].strip()
+                  for part in text.split(". ") if " on " in part]
+        if labels:
+            return [(label, None) for label in dict.fromkeys(labels)]
     dataset = payload.get("dataset")
-    return str(dataset) if dataset is not None else "data not recorded"
+    return [(str(dataset) if dataset is not None else "data not recorded", None)]
+
+
+def data_summary(payload: dict) -> str:
+    """The data a chapter's results were measured on, in a few words.
+
+    From the chapter's model-suite table where it recorded one (with the number of networks
+    per dataset), else from its suite data paragraph, else its ``dataset`` parameter.
+    """
+    return "; ".join(label if count is None else f"{label} ({count} networks)"
+                     for label, count in _data_labels(payload))
 
 
 @dataclass(frozen=True)
@@ -866,6 +876,14 @@ def _cell(text) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ")
 
 
+def styled(frame):
+    """A table for the page: text left-aligned and HTML-escaped (claims contain ``<``), no
+    index."""
+    return (frame.style.format(escape="html").hide(axis="index")
+            .set_properties(**{"text-align": "left", "vertical-align": "top"})
+            .set_table_styles([{"selector": "th", "props": [("text-align", "left")]}]))
+
+
 def ledger_markdown(rows: list[dict]) -> str:
     """The rows as a Markdown (GFM/MyST) pipe table, chapters named by title."""
     lines = ["| " + " | ".join(LEDGER_COLUMNS) + " |",
@@ -881,11 +899,8 @@ def provenance_text(results: dict, execution: dict | None = None) -> str:
     if not present:
         return f"No chapter's results file was found: every claim is {NOT_MEASURED}."
     check = profile_check(results, execution=execution)
-    pieces = []
-    for chapter in present:
-        for piece in data_summary(results[chapter]).split("; "):
-            if piece not in pieces:
-                pieces.append(piece)
+    pieces = list(dict.fromkeys(label for chapter in present
+                                for label, _ in _data_labels(results[chapter])))
     profiles = " and ".join(f"**{p}**" for p in sorted(check.profiles))
     plural = "profiles" if check.mixed else "profile"
     text = (f"Measured on the {profiles} {plural}, from the results files of "
@@ -960,7 +975,9 @@ def _to_float(text):
 
 def _lipschitz_finding(r: _Lookup) -> str:
     c = "lipschitz_regularization"
-    raw, book = [], []
+    table = r.get(c, "bound_table") or {}
+    labels = {_model_key(label): label for label in table.get("model", [])}
+    raw, book, undone = [], [], []
     for key, entry in r.matching(c, suffix="_sn_lipschitz_lower").items():
         base = key[: -len("_sn_lipschitz_lower")]
         standard = _number(r.get(c, f"{base}_lipschitz_lower"))
@@ -968,20 +985,26 @@ def _lipschitz_finding(r: _Lookup) -> str:
         normalized_book = _number(r.get(c, f"{base}_sn_lipschitz_book_lower"))
         normalized = _number(entry.get("value"))
         if None in (standard, standard_book, normalized_book, normalized) or not (
-                standard and standard_book):
+                standard > 0 and standard_book > 0 and normalized > 0 and normalized_book > 0):
             continue
         raw.append(normalized / standard)
         book.append(normalized_book / standard_book)
+        # the share of the reduction (on a log scale) that the unit-cube scaling takes back
+        if raw[-1] < 1 and 1 - math.log(book[-1]) / math.log(raw[-1]) > 0.5:
+            undone.append(labels.get(base, base))
     if not raw:
         raise _Missing(c, "*_lipschitz_lower")
     text = (f"Spectral normalization cuts the measured Lipschitz constant to "
             f"{_span(raw, '.2g')} times the standard network's ({len(raw)} architectures), "
-            f"but in the unit-cube units every grid uses the ratio is {_span(book, '.2f')}")
-    if min(book) > max(raw):
-        text += (": the normalization that puts a representation on the grid divides by its "
-                 "own range, and undoes most of the reduction before any bit is spent.")
+            f"but in the unit-cube units every grid uses the ratio is {_span(book, '.2f')}. ")
+    if undone:
+        text += (f"For {len(undone)} of the {len(raw)} ({', '.join(undone)}), the unit-cube "
+                 "normalization, which divides each representation by its own range, takes "
+                 "back more than half of that reduction (on a log scale) before any bit is "
+                 "spent.")
     else:
-        text += "."
+        text += ("For none of them does the unit-cube normalization take back more than half "
+                 "of the reduction on a log scale.")
     return text
 
 
@@ -1005,15 +1028,15 @@ def _gap_finding(r: _Lookup) -> str:
     if not {"I from", "verdict", "ratio", "p"} <= set(table) or not table["I from"]:
         raise _Missing(c, "gap_table")
     name = table["I from"][0]
-    rows = [(p, ratio) for source, verdict, ratio, p in zip(
+    rows = [(p, ratio, verdict) for source, verdict, ratio, p in zip(
         table["I from"], table["verdict"], table["ratio"], table["p"], strict=True)
         if source == name and _number(ratio) is not None and _number(p) is not None]
-    below = [(p, ratio) for p, ratio in rows if ratio < 1]
+    below = [(p, ratio) for p, ratio, verdict in rows if verdict == "fails" and ratio < 1]
     if not below:
-        return (f"C_num never lies below the count-based H(Z_q) in the {len(rows)} comparisons "
-                "of the MI chapter.")
-    return (f"C_num lies below H(Z_q) = I(X; Z_q), counted with Miller–Madow, in {len(below)} "
-            f"of {len(rows)} (network, precision) comparisons, at p = "
+        return (f"In none of the {len(rows)} comparisons of the MI chapter does C_num lie "
+                "clearly (with its whole interval) below the count-based H(Z_q).")
+    return (f"C_num lies below H(Z_q) = I(X; Z_q), counted with Miller–Madow, with its whole "
+            f"interval, in {len(below)} of {len(rows)} (network, precision) comparisons, at p = "
             f"{_span([p for p, _ in below])} bits (ratio {_span([q for _, q in below], '.2f')}): "
             "a ball of radius 2^-p in many dimensions meets many grid cells, so the cover "
             "needs fewer balls than the grid has occupied cells, the reverse of the bound the "
@@ -1049,6 +1072,11 @@ def findings(results: dict) -> dict:
     return out
 
 
+def _model_key(label: str) -> str:
+    """The chapters' result-name prefix of a network: ``"CNN-MNIST + SN"`` -> ``cnn_mnist_sn``."""
+    return str(label).lower().replace(" + sn", "_sn").replace("-", "_")
+
+
 def threshold_points(results: dict) -> list[dict]:
     """Per network: observed collapse threshold and predicted ``p*``, each with its interval.
 
@@ -1056,7 +1084,7 @@ def threshold_points(results: dict) -> list[dict]:
     (``<key>_collapse_bits``), the prediction from "Curvature threshold"
     (``<key>_p_star``). Only networks with both are returned, as dicts with ``key``,
     ``observed``, ``observed_low``, ``observed_high``, ``predicted``, ``predicted_low`` and
-    ``predicted_high``.
+    ``predicted_high``, and ``label``, the network's display name.
     """
     lookup = _Lookup(results)
     points = []
@@ -1065,6 +1093,11 @@ def threshold_points(results: dict) -> list[dict]:
         predicted = lookup.matching("curvature_threshold", suffix="_p_star")
     except _Missing:
         return points
+    table = lookup.get("precision_lower_bound", "collapse_table") or {}
+    labels = {_model_key(label): label for label in table.get("model", [])}
+    order = {key: index for index, key in enumerate(labels)}
+    observed = dict(sorted(observed.items(), key=lambda item: order.get(
+        item[0][: -len("_collapse_bits")], len(order))))
     for key, entry in observed.items():
         base = key[: -len("_collapse_bits")]
         other = predicted.get(f"{base}_p_star")
@@ -1073,12 +1106,125 @@ def threshold_points(results: dict) -> list[dict]:
         values = [entry["value"], *entry["interval"], other["value"], *other["interval"]]
         if any(_number(v) is None for v in values):
             continue
-        points.append({"key": base, "observed": entry["value"],
+        points.append({"key": base, "label": labels.get(base, base), "observed": entry["value"],
                        "observed_low": entry["interval"][0],
                        "observed_high": entry["interval"][1], "predicted": other["value"],
                        "predicted_low": other["interval"][0],
                        "predicted_high": other["interval"][1]})
     return points
+
+
+# --------------------------------------------------------------------------- execution statistics
+
+
+def _parameter_text(value) -> str:
+    if isinstance(value, list):
+        return "[" + ", ".join(_parameter_text(v) for v in value) + "]"
+    if _number(value) is not None and not isinstance(value, numbers.Integral):
+        return f"{value:g}"
+    return str(value)
+
+
+def execution_rows(results: dict, execution: dict | None) -> list[dict]:
+    """One row per experiment chapter: what it ran on (its results file) and how it ran
+    (the execution record).
+
+    Columns: ``chapter``, ``profile``, ``data``, ``bits``, ``sizes`` (the ``n_*``
+    parameters), ``seed``, ``run time [s]``, ``status``, ``results written``. A chapter
+    without a results file reads :data:`NOT_MEASURED` in the first group, and without an
+    execution record :data:`NOT_AVAILABLE` in the second.
+    """
+    entries = experiment_entries(execution)
+    rows = []
+    for chapter, (_, title) in CHAPTERS.items():
+        payload = results.get(chapter)
+        entry = entries.get(chapter)
+        row = {"chapter": title}
+        if payload is None:
+            row.update({"profile": NOT_MEASURED, "data": NOT_MEASURED, "bits": "—",
+                        "sizes": "—", "seed": "—", "results written": "—"})
+        else:
+            parameters = payload.get("parameters", {})
+            row.update({
+                "profile": str(payload.get("profile")), "data": data_summary(payload),
+                "bits": _parameter_text(parameters.get("bits", "—")),
+                "sizes": ", ".join(f"{name} = {_parameter_text(value)}"
+                                   for name, value in sorted(parameters.items())
+                                   if name.startswith("n_")) or "—",
+                "seed": str(payload.get("seed")),
+                "results written": str(payload.get("written", "—"))})
+        if execution is None:
+            row.update({"run time [s]": NOT_AVAILABLE, "status": NOT_AVAILABLE})
+        elif entry is None:
+            row.update({"run time [s]": "not run in this build", "status": "not run"})
+        else:
+            seconds = _number(entry.get("seconds"))
+            status = str(entry.get("status", "—"))
+            if entry.get("profile") not in (None, execution.get("profile")):
+                status += f" (profile {entry['profile']}, an earlier build)"
+            row.update({"run time [s]": f"{seconds:.1f}" if seconds is not None else "—",
+                        "status": status})
+        rows.append(row)
+    return rows
+
+
+#: The results that describe a chapter's data and where it came from, in the order shown.
+PROVENANCE_KEYS = ("rep_description", "rep_data_note", "suite_profile_text", "suite_sources",
+                   "suite_stand_ins", "suite_data", "suite_skipped")
+
+
+def provenance_rows(results: dict) -> list[dict]:
+    """Per experiment chapter, its data and its provenance as the chapter recorded them.
+
+    Joins the chapter's recorded provenance texts (:data:`PROVENANCE_KEYS`), else its
+    ``dataset`` parameter.
+    """
+    rows = []
+    for chapter, (_, title) in CHAPTERS.items():
+        payload = results.get(chapter)
+        if payload is None:
+            rows.append({"chapter": title, "data and provenance": NOT_MEASURED})
+            continue
+        entries = payload.get("results", {})
+        texts = []
+        for key in PROVENANCE_KEYS:
+            value = (entries.get(key) or {}).get("value")
+            if isinstance(value, str) and value and value not in texts:
+                texts.append(value if value.endswith(".") else value + ".")
+        if not texts:
+            texts.append(f"dataset {payload.get('dataset')!r} (the chapter recorded no "
+                         "provenance text).")
+        rows.append({"chapter": title, "data and provenance": " ".join(texts)})
+    return rows
+
+
+def training_rows(execution: dict | None) -> list[dict]:
+    """The training stage's networks: label, data, test accuracy, cache hit, seconds."""
+    training = (execution or {}).get("training_stage") or {}
+    return [{"network": n.get("label"), "data": n.get("data"),
+             "test accuracy": n.get("test_accuracy"),
+             "weights": "cache hit" if n.get("cache_hit") else "trained",
+             "training [s]": n.get("seconds")} for n in training.get("networks") or []]
+
+
+def machine_text(execution: dict | None) -> str:
+    """The machine the build ran on, in one line."""
+    if execution is None or not execution.get("machine"):
+        return f"The machine is {NOT_AVAILABLE}."
+    m = execution["machine"]
+    parts = [str(m.get("platform", "unknown platform")), f"Python {m.get('python', '?')}"]
+    if m.get("cpu_count"):
+        parts.append(f"{m['cpu_count']} CPU cores")
+    if m.get("memory_gib"):
+        parts.append(f"{m['memory_gib']:g} GiB of memory")
+    return ", ".join(parts) + "."
+
+
+def package_rows(execution: dict | None) -> list[dict]:
+    """The package versions the build recorded, one row per package."""
+    packages = (execution or {}).get("packages") or {}
+    return [{"package": name, "version": str(version)} for name, version in packages.items()]
+
 
 
 __all__ = ["ABOUT_FACTOR", "CHAPTERS", "CLAIMS", "CLAIM_VERDICTS", "EXECUTION_FILE", "FINDINGS",
@@ -1088,4 +1234,5 @@ __all__ = ["ABOUT_FACTOR", "CHAPTERS", "CLAIMS", "CLAIM_VERDICTS", "EXECUTION_FI
            "experiment_entries", "findings", "ledger_frame", "ledger_markdown", "ledger_rows",
            "load_execution", "load_results", "parameter_check", "profile_check",
            "provenance_text", "stale_results", "threshold_points", "verdict_counts",
-           "verdict_summary"]
+           "verdict_summary", "execution_rows", "machine_text", "package_rows",
+           "PROVENANCE_KEYS", "provenance_rows", "styled", "training_rows"]

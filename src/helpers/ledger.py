@@ -20,7 +20,9 @@ stage, the machine and the package versions).
   mixes them silently;
 - :func:`findings` states, from the results, what the book found that the proposal did not
   expect; :func:`threshold_points` gives the collapse thresholds for the ledger's figure;
-- :func:`ledger_frame` and :func:`ledger_markdown` render the rows as a table.
+- :func:`ledger_frame`, :func:`styled` and :func:`ledger_markdown` render the rows as a table;
+- :func:`execution_rows`, :func:`provenance_rows`, :func:`training_rows`,
+  :func:`machine_text` and :func:`package_rows` are the tables of the execution statistics.
 """
 
 from __future__ import annotations
@@ -656,7 +658,9 @@ class ProfileCheck:
     profiles : set of str
         The profiles present (the chapters' and the execution record's).
     by_chapter : dict
-        ``{chapter: profile}``, with ``"build record"`` for the execution record.
+        ``{chapter: profile}``, with ``"the build record"`` for the execution record and an
+        entry for each chapter timing the record kept from an earlier build of another
+        profile.
     message : str or None
         ``None`` when everything comes from one profile (and from ``expected`` if given);
         otherwise what differs, naming the chapters.
@@ -693,10 +697,11 @@ def profile_check(results: dict, *, execution: dict | None = None,
     """
     by_chapter = {chapter: str(payload.get("profile")) for chapter, payload in results.items()}
     if execution is not None:
-        by_chapter["build record"] = str(execution.get("profile"))
+        build_profile = str(execution.get("profile"))
+        by_chapter["the build record"] = build_profile
         for chapter, entry in experiment_entries(execution).items():
-            if entry.get("profile") is not None:
-                by_chapter[f"{chapter} (timing)"] = str(entry["profile"])
+            if entry.get("profile") is not None and str(entry["profile"]) != build_profile:
+                by_chapter[f"the timing of {chapter} (an earlier build)"] = str(entry["profile"])
     profiles = set(by_chapter.values())
     groups: dict[str, list[str]] = {}
     for chapter, profile in by_chapter.items():
@@ -846,7 +851,7 @@ def verdict_summary(rows: list[dict]) -> str:
 
     def counts_text(items, noun):
         if not items:
-            return f"no {noun} was measured in this build"
+            return "none was measured in this build"
         parts = [f"{count} {words.get(verdict, verdict)}"
                  for verdict, count in verdict_counts(items).items()]
         joined = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
@@ -897,7 +902,7 @@ def provenance_text(results: dict, execution: dict | None = None) -> str:
     """One sentence: which profile and data the ledger was measured on."""
     present = [chapter for chapter in CHAPTERS if chapter in results]
     if not present:
-        return f"No chapter's results file was found: every claim is {NOT_MEASURED}."
+        return f"No chapter's results file was found, so every claim is {NOT_MEASURED}."
     check = profile_check(results, execution=execution)
     pieces = list(dict.fromkeys(label for chapter in present
                                 for label, _ in _data_labels(results[chapter])))

@@ -1,0 +1,307 @@
+"""The claims ledger: built from hand-made results files, honest about what is missing."""
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from helpers import ledger
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _payload(chapter, results, *, profile="default", dataset="digits", parameters=None):
+    return {"chapter": chapter, "helpers_version": "0.1.0",
+            "written": "2026-01-01T12:05:00+00:00", "profile": profile, "dataset": dataset,
+            "seed": 0, "parameters": {"profile": profile, "dataset": dataset, "seed": 0,
+                                      **(parameters or {})},
+            "results": {name: (entry if isinstance(entry, dict) and "value" in entry
+                               else {"value": entry}) for name, entry in results.items()}}
+
+
+SUITE = [{"model": "CNN-MNIST", "data": "digits, 1,297 train / 500 test"},
+         {"model": "CNN-MNIST + SN", "data": "digits, 1,297 train / 500 test"}]
+
+
+def _chapters(profile="default"):
+    """Small results files with every key the claims read."""
+    return {
+        "numerical_entropy": _payload("numerical_entropy", {
+            "corner_dim": 10, "corner_bits": 3, "corner_cells": 1024, "corner_net": 1,
+            "corner_entropy": 10.0, "rep_dim": 64,
+            "shape_table": {"shape": ["segment", "circle"], "lower_holds": [True, True],
+                            "upper_holds": [True, True], "net_below_set_bound": [True, True]},
+            "representation_table": {"lower_holds": [True], "upper_holds": [True]}},
+            profile=profile, parameters={"bits": [1, 2]}),
+        "precision_lower_bound": _payload("precision_lower_bound", {
+            "exp1_checks": 40, "exp1_p_max": 8.0, "exp1_bound_range": "591 to 2632",
+            "exp1_ceiling": 8.97, "exp1_over_words": "hundreds of bits", "exp1_n": 500,
+            "experiment1_table": {"model": ["CNN-MNIST", "CNN-MNIST + SN"],
+                                  "C_num at p=8": [8.9, 8.9], "d_Z bound at p=8": [591.0, 600.0]},
+            "suite": SUITE,
+            "claim_r_above_0_9": {"value": "fails", "note": "fails if any interval <= 0.9"},
+            "corr_unsat_r_range": "-0.10 to 0.97", "corr_unsat_text": "fails for 2 of 8 models",
+            "corr_proposal_short": "On the proposal's own precisions it cannot be tested.",
+            "cnn_mnist_collapse_bits": {"value": 0.5, "interval": [0.25, 0.75]},
+            "cnn_mnist_sn_collapse_bits": {"value": 1.0, "interval": [0.75, 1.5]},
+            "collapse_coarsest": 0.25, "ceiling_margin": 1.0,
+            "collapse_table": {"model": ["CNN-MNIST", "CNN-MNIST + SN"],
+                               "C_num saturated from p =": ["2", "beyond sweep"]}},
+            profile=profile, dataset="per model", parameters={"bits": [1, 2], "n_bootstrap": 9}),
+        "greedy_covering": _payload("greedy_covering", {
+            "grid_count": 16, "cpu_count": 2,
+            "timing_table": {"n": [1000, 10000, 30000], "curve_seconds": [0.04, 0.26, 1.4]}},
+            profile=profile, dataset="clustered", parameters={"dim": 64}),
+        "curvature_threshold": _payload("curvature_threshold", {
+            "arc_kappa": 16.0, "arc_pstar": 2.0, "arc_split_range": "0.25 to 4.5",
+            "claim_elbow_at_p_star": {"value": "fails", "note": "elbow within ±2 bits"},
+            "elbow_counts": "fails for 1 of 2 models", "elbow_range": "1.3 to 3.5",
+            "pstar_range": "0.1 to 2.0", "elbow_shift_range": "0.2 to 0.6",
+            "claim_p_star_within_2_bits": {"value": "holds", "note": "p* within ±2 bits"},
+            "threshold_counts": "holds for 2 of 2 models", "observed_range": "0.25 to 1",
+            "sensitivity_holds": 3, "sensitivity_count": 36,
+            "cnn_mnist_p_star": {"value": 1.75, "interval": [1.6, 1.9]},
+            "cnn_mnist_sn_p_star": {"value": 2.0, "interval": [1.9, 2.1]}},
+            profile=profile, dataset="per model"),
+        "lipschitz_regularization": _payload("lipschitz_regularization", {
+            "claim_sn_20_40_percent_at_8_bits": {"value": "cannot be tested", "note": "at 8"},
+            "claim_sn_20_40_percent_moving": {"value": "fails", "note": "where they move"},
+            "diff8_text": "+0.0", "diff8_ceiling": 1, "diff8_count": 1,
+            "diff_moving_text": "-20 to +10",
+            "cnn_mnist_sn_percent_p8": {"value": 0.0, "interval": [0.0, 0.0]},
+            "cnn_mnist_sn_percent_p1": {"value": -6.5, "interval": [-11.7, -0.5]},
+            "guideline_verdicts": {"safe threshold": "supported",
+                                   "Lipschitz regularization": "mixed",
+                                   "PCA before quantizing": "mixed",
+                                   "monitor C_num": "supported"},
+            "safe_count": "2 of 2", "lowered_count": "1 of 1", "raised_count": 0,
+            "pca_votes": "helps in 2 of 2 comparisons", "monitor_rho": "0.76 to 0.77",
+            "monitor_model": "CNN-MNIST",
+            "cnn_mnist_lipschitz_lower": 20.0, "cnn_mnist_sn_lipschitz_lower": 1.0,
+            "cnn_mnist_lipschitz_book_lower": 5.0, "cnn_mnist_sn_lipschitz_book_lower": 4.0},
+            profile=profile, dataset="per model"),
+        "mi_comparison": _payload("mi_comparison", {
+            "claim_gap_below_2": {"value": "fails", "note": "count-based"},
+            "gap_counts_mm": "fails for 1 of 2 comparisons", "fail_ratio_range": "0.43",
+            "fail_bits_range": "1", "forced_both": "1 of 1",
+            "gap_table": {"I from": ["H(Z_q), Miller-Madow"] * 2, "verdict": ["fails", "holds"],
+                          "ratio": [0.43, 1.2], "p": [1.0, 8.0]}},
+            profile=profile, dataset="per model"),
+    }
+
+
+EXECUTION = {
+    "profile": "default", "data_dir": None, "started": "2026-01-01T12:00:00+00:00",
+    "written": "2026-01-01T12:10:00+00:00",
+    "training_stage": {"seconds": 70.0, "skipped": [], "networks": [
+        {"label": "CNN-MNIST", "data": "digits, 1,297 train / 500 test",
+         "test_accuracy": 0.968, "cache_hit": False, "seconds": 2.5}]},
+    "chapters": [{"name": f"0{i + 1}_{name}", "seconds": 10.0 * (i + 1), "status": "executed",
+                  "profile": "default", "parameters": {}}
+                 for i, name in enumerate(ledger.CHAPTERS)],
+    "machine": {"platform": "Linux", "python": "3.11.7", "cpu_count": 2, "memory_gib": 23.4},
+    "packages": {"numpy": "2.4.6", "helpers": "0.1.0"},
+}
+
+
+def _write(folder: Path, chapters: dict, execution=None) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, payload in chapters.items():
+        (folder / f"{name}.json").write_text(json.dumps(payload))
+    if execution is not None:
+        (folder / ledger.EXECUTION_FILE).write_text(json.dumps(execution))
+    return folder
+
+
+def _by_number(rows):
+    return {row["#"]: row for row in rows}
+
+
+def test_the_ledger_builds_from_a_folder_of_results_files(tmp_path):
+    folder = _write(tmp_path / "results", _chapters(), EXECUTION)
+    # a summary chapter's own file is not evidence, and is skipped like the execution record
+    (folder / "claims_ledger.json").write_text(json.dumps({"results": {}}))
+    results = ledger.load_results(folder)
+    assert set(results) == set(ledger.CHAPTERS)
+    rows = ledger.ledger_rows(results, ledger.load_execution(folder))
+    assert [row["#"] for row in rows] == [claim.number for claim in ledger.CLAIMS]
+    assert set(rows[0]) >= set(ledger.LEDGER_COLUMNS)
+    verdicts = {number: row["verdict"] for number, row in _by_number(rows).items()}
+    assert verdicts == {"1a": "fails", "1b": "holds", "2": "holds", "3": "fails", "4": "fails",
+                        "5": "fails", "6": "holds", "7a": "cannot be tested", "7b": "fails",
+                        "8": "fails", "9": "cannot be tested", "10": "cannot be tested",
+                        "11": "supported", "12": "mixed", "13": "mixed", "14": "supported"}
+    row = _by_number(rows)["1a"]
+    assert "1024 cells" in row["measured"] and "10.0 bits" in row["measured"]
+    assert row["profile and data"] == "default: digits"
+    assert _by_number(rows)["2"]["profile and data"].startswith(
+        "default: digits, 1,297 train / 500 test (2 networks)")
+    # intervals are shown where the results have them
+    assert "[-11.7, -0.5]" in _by_number(rows)["7b"]["measured"]
+    assert "d = 64" in _by_number(rows)["9"]["reason"]
+    assert "default" in _by_number(rows)["10"]["reason"]
+    frame = ledger.ledger_frame(rows)
+    assert list(frame.columns) == list(ledger.LEDGER_COLUMNS) and len(frame) == len(rows)
+    table = ledger.ledger_markdown(rows)
+    assert table.count("\n") == len(rows) + 2 and "| 1a |" in table
+
+
+def test_a_claim_whose_file_is_missing_is_not_measured(tmp_path):
+    chapters = _chapters()
+    del chapters["curvature_threshold"]
+    rows = _by_number(ledger.ledger_rows(ledger.load_results(_write(tmp_path, chapters))))
+    for number in ("3", "4", "6"):
+        assert rows[number]["measured"] == ledger.NOT_MEASURED
+        assert rows[number]["verdict"] == ledger.NOT_MEASURED_VERDICT
+        assert "curvature_threshold.json is missing" in rows[number]["reason"]
+        assert rows[number]["profile and data"] == "—"
+    # no execution record: the budget is not measured either; the others still are
+    assert rows["10"]["measured"] == ledger.NOT_MEASURED
+    assert rows["2"]["verdict"] == "holds"
+
+
+def test_a_missing_result_inside_a_file_is_not_measured_never_stale(tmp_path):
+    chapters = _chapters()
+    del chapters["mi_comparison"]["results"]["claim_gap_below_2"]
+    rows = _by_number(ledger.ledger_rows(ledger.load_results(_write(tmp_path, chapters))))
+    assert rows["8"]["measured"] == ledger.NOT_MEASURED
+    assert "'claim_gap_below_2'" in rows["8"]["reason"]
+
+
+def test_an_empty_results_folder_gives_a_ledger_of_unmeasured_rows(tmp_path):
+    assert ledger.load_results(tmp_path / "absent") == {}
+    assert ledger.load_execution(tmp_path / "absent") is None
+    rows = ledger.ledger_rows(ledger.load_results(tmp_path))
+    assert all(row["measured"] == ledger.NOT_MEASURED for row in rows)
+    assert all(text.startswith("Not measured in this build")
+               for text in ledger.findings({}).values())
+    assert ledger.threshold_points({}) == []
+    assert "no claim" not in ledger.verdict_summary(rows)
+    assert "16 of 16 rows" in ledger.verdict_summary(rows)
+    statistics = ledger.execution_rows({}, None)
+    assert statistics[0]["status"] == ledger.NOT_AVAILABLE
+    assert statistics[0]["profile"] == ledger.NOT_MEASURED
+    assert ledger.NOT_AVAILABLE in ledger.machine_text(None)
+
+
+def test_a_measured_value_outside_the_claim_is_flagged_fails(tmp_path):
+    chapters = _chapters()
+    chapters["curvature_threshold"]["results"]["claim_p_star_within_2_bits"]["value"] = "fails"
+    chapters["precision_lower_bound"]["results"]["experiment1_table"]["C_num at p=8"] = [
+        700.0, 8.9]  # a curve above its bound
+    chapters["greedy_covering"]["parameters"]["dim"] = 128  # the claim's own size ...
+    chapters["greedy_covering"]["results"]["timing_table"]["value"]["curve_seconds"] = [
+        1.0, 120.0, 400.0]  # ... measured far above "about 30 s"
+    rows = _by_number(ledger.ledger_rows(ledger.load_results(_write(tmp_path, chapters))))
+    assert rows["6"]["verdict"] == "fails"
+    assert rows["2"]["verdict"] == "fails"
+    assert rows["9"]["verdict"] == "fails" and "120.00 s at n = 10,000" in rows["9"]["measured"]
+
+
+def test_the_budget_is_tested_only_on_a_complete_full_build(tmp_path):
+    chapters = _chapters(profile="full")
+    full = json.loads(json.dumps(EXECUTION))
+    full["profile"] = "full"
+    for entry in full["chapters"]:
+        entry["profile"] = "full"
+    rows = _by_number(ledger.ledger_rows(chapters, full))
+    assert rows["10"]["verdict"] == "holds" and "min" in rows["10"]["measured"]
+    full["training_stage"]["networks"][0]["cache_hit"] = True
+    row = _by_number(ledger.ledger_rows(chapters, full))["10"]
+    assert row["verdict"] == "cannot be tested" and "cache" in row["reason"]
+    full["training_stage"]["networks"][0]["cache_hit"] = False
+    full["chapters"][0]["seconds"] = 6 * 3600.0
+    assert _by_number(ledger.ledger_rows(chapters, full))["10"]["verdict"] == "fails"
+
+
+def test_mixed_profiles_are_reported_and_mark_every_row(tmp_path):
+    chapters = _chapters()
+    chapters["curvature_threshold"] = _chapters(profile="full")["curvature_threshold"]
+    results = ledger.load_results(_write(tmp_path, chapters))
+    check = ledger.profile_check(results)
+    assert check.mixed and check.profiles == {"default", "full"}
+    assert "full: curvature_threshold" in check.message
+    assert "default: greedy_covering" in check.message
+    measured = [row for row in ledger.ledger_rows(results)
+                if row["measured"] != ledger.NOT_MEASURED]
+    assert measured and all(row["profile and data"].startswith("MIXED PROFILES")
+                            for row in measured)
+    assert "**default** and **full** profiles" in ledger.provenance_text(results)
+
+
+def test_one_profile_passes_and_a_different_page_profile_is_reported():
+    results = _chapters()
+    assert ledger.profile_check(results, execution=EXECUTION).message is None
+    check = ledger.profile_check(results, execution=EXECUTION, expected="smoke")
+    assert not check.mixed and "'smoke'" in check.message
+    other = json.loads(json.dumps(EXECUTION))
+    other["profile"] = "smoke"
+    assert ledger.profile_check(results, execution=other).mixed
+
+
+def test_requested_parameters_and_earlier_builds_are_reported():
+    results = _chapters()
+    assert ledger.parameter_check(results, {"bits": None, "seed": 0}) == []
+    messages = ledger.parameter_check(results, {"bits": [1, 2, 3], "n_bootstrap": 9})
+    assert len(messages) == 1 and "numerical_entropy" in messages[0]
+    assert "greedy_covering" not in messages[0]  # it has no bits parameter
+    assert ledger.stale_results(results, EXECUTION) == []
+    results["greedy_covering"]["written"] = "2025-12-31T23:00:00+00:00"
+    assert ledger.stale_results(results, EXECUTION) == ["greedy_covering"]
+
+
+def test_an_unreadable_results_file_gives_a_clear_error(tmp_path):
+    folder = _write(tmp_path, _chapters())
+    (folder / "greedy_covering.json").write_text('{"chapter": "greedy_covering", "resu')
+    with pytest.raises(ledger.ResultsFileError, match="greedy_covering.json"):
+        ledger.load_results(folder)
+    (folder / "greedy_covering.json").write_text('["not", "an", "object"]')
+    with pytest.raises(ledger.ResultsFileError, match="greedy_covering.json"):
+        ledger.load_results(folder)
+    (folder / "greedy_covering.json").unlink()
+    (folder / ledger.EXECUTION_FILE).write_text("{")
+    with pytest.raises(ledger.ResultsFileError, match="_execution.json"):
+        ledger.load_execution(folder)
+
+
+def test_an_unknown_verdict_in_a_results_file_is_refused():
+    results = _chapters()
+    results["mi_comparison"]["results"]["claim_gap_below_2"]["value"] = "probably"
+    with pytest.raises(ledger.ResultsFileError, match="mi_comparison.json"):
+        ledger.ledger_rows(results)
+
+
+def test_findings_and_figure_points_come_from_the_results():
+    found = ledger.findings(_chapters())
+    assert "p = 0.25 to 1 bits" not in found["collapse"]  # only what the files say
+    assert "p = 0.5 to 1 bits" in found["collapse"] and "p = 4" in found["collapse"]
+    assert "0.05 times" in found["lipschitz"] and "0.80" in found["lipschitz"]
+    assert "1 of 2" in found["gap"] and "ratio 0.43" in found["gap"]
+    points = ledger.threshold_points(_chapters())
+    assert [p["label"] for p in points] == ["CNN-MNIST", "CNN-MNIST + SN"]
+    assert points[0]["predicted_high"] == 1.9 and points[1]["observed_low"] == 0.75
+
+
+def test_execution_statistics_tables_read_the_record():
+    rows = ledger.execution_rows(_chapters(), EXECUTION)
+    assert [row["chapter"] for row in rows] == [t for _, t in ledger.CHAPTERS.values()]
+    assert rows[0]["run time [s]"] == "10.0" and rows[0]["status"] == "executed"
+    assert rows[1]["sizes"] == "n_bootstrap = 9"
+    assert ledger.training_rows(EXECUTION)[0]["weights"] == "trained"
+    assert "2 CPU cores" in ledger.machine_text(EXECUTION)
+    assert {"package": "numpy", "version": "2.4.6"} in ledger.package_rows(EXECUTION)
+    assert ledger.provenance_rows(_chapters())[2]["data and provenance"].startswith(
+        "dataset 'clustered'")
+
+
+def test_the_ledger_page_links_every_chapter_a_claim_is_tested_in():
+    page = (ROOT / "notebooks" / "07_claims_ledger.md").read_text()
+    assert "stage: last" in page
+    links = dict(re.findall(r"^- \{doc\}`([^`]+)`: (.*?)(?=^- |\n\n)", page, re.S | re.M))
+    for claim in ledger.CLAIMS:
+        assert claim.doc in links, claim.doc
+        assert re.search(rf"\b{claim.number}\b", links[claim.doc]) or (
+            claim.kind == "guideline" and "guidelines" in links[claim.doc]), claim.number
+        assert claim.link_target == f"../notebooks/{claim.doc}"
+        assert (ROOT / "notebooks" / f"{claim.doc}.md").is_file()

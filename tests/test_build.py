@@ -280,3 +280,61 @@ def test_rerun_runs_the_chapter_then_the_readers_then_renders(tmp_path, monkeypa
     assert calls[0][1]["parameters"] == {"bits": "[3, 5.5]"}
     assert calls[1][0] == ["02_reader"] and calls[2] == "render"
     assert timings == {"01_tiny": 0.5, "02_reader": 0.5}
+
+
+def test_a_failed_build_leaves_the_previous_notebooks_and_results(tmp_path):
+    build_dir = tmp_path / "_build"
+    (build_dir / "executed").mkdir(parents=True)
+    (build_dir / "results").mkdir()
+    (build_dir / "executed" / "01_a.ipynb").write_text("old notebook")
+    (build_dir / "results" / "a.json").write_text("old results")
+    with pytest.raises(RuntimeError, match="chapter 2 broke"):
+        with build.build_transaction(build_dir) as staging:
+            assert (staging / "results" / "a.json").read_text() == "old results"
+            (staging / "executed" / "01_a.ipynb").write_text("new notebook")
+            (staging / "results" / "a.json").write_text("new results")
+            raise RuntimeError("chapter 2 broke")
+    assert (build_dir / "executed" / "01_a.ipynb").read_text() == "old notebook"
+    assert (build_dir / "results" / "a.json").read_text() == "old results"
+    assert (build_dir / "failed" / "last-build" / "results" / "a.json").is_file()
+    with build.build_transaction(build_dir) as staging:
+        (staging / "executed" / "01_a.ipynb").write_text("new notebook")
+        (staging / "results" / "b.json").write_text("b")
+    assert (build_dir / "executed" / "01_a.ipynb").read_text() == "new notebook"
+    assert sorted(p.name for p in (build_dir / "results").iterdir()) == ["a.json", "b.json"]
+    assert not (build_dir / "staging").exists()
+
+
+def _executed_copy(root, build_dir, name, profile, data_dir=None):
+    import nbformat
+
+    source = root / "notebooks" / "01_tiny.ipynb"
+    target = build_dir / "executed" / f"{name}.ipynb"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nbformat.read(source, as_version=4), target)
+    build.stamp_execution(target, profile=profile, data_dir=data_dir, parameters={})
+    return build.Chapter(f"notebooks/{name}", root)
+
+
+def test_render_refuses_chapters_from_different_profiles_and_names_them(tmp_path):
+    root = _tiny_book(tmp_path, "x = 1")
+    build_dir = root / "_build"
+    a = _executed_copy(root, build_dir, "01_a", "default")
+    b = _executed_copy(root, build_dir, "02_b", "default")
+    c = _executed_copy(root, build_dir, "03_c", "full", "/data")
+    assert build.check_one_profile([a, b], build_dir) == ("default", None)
+    with pytest.raises(build.BuildError, match=r"profile 'full', data /data: 03_c.*re-execute "
+                                               r"03_c with .*--profile default"):
+        build.check_one_profile([a, b, c], build_dir)
+
+
+def test_every_staged_page_says_how_it_was_executed(tmp_path):
+    import nbformat
+
+    root = _tiny_book(tmp_path, "x = 1")
+    build_dir = root / "_build"
+    chapter = _executed_copy(root, build_dir, "01_tiny", "full", "/data/dir")
+    stage = build._stage(root, [chapter], build_dir)
+    staged = nbformat.read(stage / "notebooks" / "01_tiny.ipynb", as_version=4)
+    notes = [cell.source for cell in staged.cells if "was executed with" in cell.source]
+    assert notes and "`full` profile" in notes[0] and "/data/dir" in notes[0]

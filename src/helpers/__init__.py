@@ -26,6 +26,7 @@ docstring, in the manner of d2l:
 - :mod:`helpers.representations` -- a small learned representation without torch;
 - :mod:`helpers.params` -- build profiles and validated notebook parameters;
 - :mod:`helpers.results` -- glued numbers and the per-chapter JSON results file;
+- :mod:`helpers.ledger` -- the claims ledger and the execution statistics, from the results;
 - :mod:`helpers.plotting` -- shared figure style;
 - :mod:`helpers.settings` -- the data, cache and results folders;
 - :mod:`helpers.build` -- the papermill + jupyter-book pipeline;

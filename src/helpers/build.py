@@ -33,6 +33,7 @@ import shutil
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -256,19 +257,23 @@ def notebook_errors(path: Path) -> list[str]:
 
 
 def execute_chapters(root: Path, chapters: list[Chapter], build_dir: Path, *, profile: str,
-                     jobs: int, data_dir: str | None,
-                     parameters: dict | None = None) -> dict[str, float]:
+                     jobs: int, data_dir: str | None, parameters: dict | None = None,
+                     staging: Path | None = None) -> dict[str, float]:
     """Execute chapters into ``build_dir/executed``; stop at the first failure.
 
-    Returns ``{chapter name: seconds}`` for the chapters executed.
+    With ``staging`` (from :func:`build_transaction`) the notebooks and results go there
+    instead, and reach ``build_dir`` only when the whole build succeeds. Each executed
+    notebook records the profile, data directory and parameters it ran with (metadata
+    ``helpers_build``). Returns ``{chapter name: seconds}`` for the chapters executed.
     """
-    executed = build_dir / "executed"
+    executed = (staging or build_dir) / "executed"
     executed.mkdir(parents=True, exist_ok=True)
+    results_dir = (staging or build_dir) / "results"
     failed_dir = build_dir / "failed"
     jobs = max(1, min(jobs, len(chapters)))
     threads_each = max(1, (os.cpu_count() or 1) // jobs)
     env = {
-        RESULTS_DIR_VARIABLE: str(build_dir / "results"),
+        RESULTS_DIR_VARIABLE: str(results_dir),
         CACHE_DIR_VARIABLE: os.environ.get(CACHE_DIR_VARIABLE, str(build_dir / "cache")),
         "OMP_NUM_THREADS": str(threads_each),
         "MKL_NUM_THREADS": str(threads_each),
@@ -306,11 +311,107 @@ def execute_chapters(root: Path, chapters: list[Chapter], build_dir: Path, *, pr
                     f"The executed notebook with the traceback is in {kept}. "
                     "The previous HTML book was left as it was."
                 )
+            stamp_execution(temporary, profile=profile, data_dir=env.get(DATA_DIR_VARIABLE),
+                            parameters=parameters or {})
             os.replace(temporary, executed / f"{chapter.name}.ipynb")
             timings[chapter.name] = seconds
             print(f"  finished {chapter.name} in {seconds:6.1f} s", flush=True)
     print(f"executed in {time.perf_counter() - started:.1f} s", flush=True)
     return timings
+
+
+def stamp_execution(path: Path, *, profile: str, data_dir: str | None, parameters: dict):
+    """Record in an executed notebook's metadata what it was executed with."""
+    import datetime
+
+    import nbformat
+
+    notebook = nbformat.read(path, as_version=4)
+    notebook.metadata["helpers_build"] = {
+        **notebook.metadata.get("helpers_build", {}), "profile": profile,
+        "data_dir": data_dir, "parameters": dict(parameters),
+        "executed": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+    }
+    nbformat.write(notebook, path)
+
+
+@contextmanager
+def build_transaction(build_dir: Path):
+    """Stage a build's executed notebooks and results; publish them only if it succeeds.
+
+    Yields a staging folder holding ``executed/`` (empty) and ``results/`` (a copy of the
+    current results, so chapters that read the others' results see them). On success the
+    executed notebooks join ``build_dir/executed`` and the staged results replace
+    ``build_dir/results``; on any failure the staging folder is kept as
+    ``build_dir/failed/last-build`` and nothing of the failed build reaches the next render.
+    """
+    staging = build_dir / "staging"
+    if staging.exists():
+        shutil.rmtree(staging)
+    (staging / "executed").mkdir(parents=True)
+    results = build_dir / "results"
+    if results.is_dir():
+        shutil.copytree(results, staging / "results")
+    else:
+        (staging / "results").mkdir()
+    try:
+        yield staging
+    except BaseException:
+        kept = build_dir / "failed" / "last-build"
+        if kept.exists():
+            shutil.rmtree(kept)
+        kept.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(staging, kept)
+        raise
+    executed = build_dir / "executed"
+    executed.mkdir(parents=True, exist_ok=True)
+    for path in (staging / "executed").glob("*.ipynb"):
+        os.replace(path, executed / path.name)
+    previous = build_dir / "results.previous"
+    if previous.exists():
+        shutil.rmtree(previous)
+    if results.exists():
+        os.replace(results, previous)
+    os.replace(staging / "results", results)
+    shutil.rmtree(previous, ignore_errors=True)
+    shutil.rmtree(staging, ignore_errors=True)
+
+
+def execution_settings(path: Path) -> tuple:
+    """``(profile, data_dir)`` an executed notebook ran with (``None`` where unrecorded)."""
+    import nbformat
+
+    metadata = nbformat.read(path, as_version=4).metadata
+    recorded = metadata.get("helpers_build", {})
+    profile = recorded.get("profile") or metadata.get("papermill", {}).get(
+        "parameters", {}).get("profile")
+    return profile, recorded.get("data_dir")
+
+
+def check_one_profile(chapters: list[Chapter], build_dir: Path) -> tuple:
+    """Refuse to render chapters executed with different profiles or data directories.
+
+    Returns the common ``(profile, data_dir)``. The message names the chapters of each
+    setting and how to re-execute the stale ones.
+    """
+    groups: dict[tuple, list[str]] = {}
+    for chapter in chapters:
+        path = build_dir / "executed" / f"{chapter.name}.ipynb"
+        if path.is_file():
+            groups.setdefault(execution_settings(path), []).append(chapter.name)
+    if len(groups) > 1:
+        largest = max(groups, key=lambda key: len(groups[key]))
+        described = "; ".join(
+            f"profile {profile!r}, data {data or 'embedded'}: {', '.join(names)}"
+            for (profile, data), names in groups.items())
+        stale = [name for key, names in groups.items() if key != largest for name in names]
+        raise BuildError(
+            f"the executed chapters come from different builds ({described}). One book shows "
+            f"one profile: re-execute {', '.join(stale)} with `python -m helpers.build --only "
+            f"{' '.join(stale)} --profile {largest[0]}`"
+            + (f" --data-dir {largest[1]}" if largest[1] else "")
+            + ", or rebuild the whole book.")
+    return next(iter(groups), (None, None))
 
 
 def chapter_stage(chapter: Chapter) -> str:
@@ -359,7 +460,8 @@ EXECUTION_FILE = "_execution.json"
 def write_execution_record(build_dir: Path, *, profile: str, data_dir: str | None,
                            parameters: dict, timings: dict, training: dict | None,
                            started: str) -> Path:
-    """Write (atomically) ``results/_execution.json``: what ran, how long, where, with what.
+    """Write (atomically) ``results/_execution.json`` under ``build_dir`` (or a staging
+    folder of :func:`build_transaction`): what ran, how long, where, with what.
 
     Chapters not executed in this build keep the entry of the build that last executed them
     (marked with its own profile), so a ``--only`` rerun does not erase the others.
@@ -483,12 +585,38 @@ def _stage(root: Path, chapters: list[Chapter], build_dir: Path) -> Path:
         errors = notebook_errors(executed)
         if errors:
             raise BuildError(f"the executed chapter {chapter.name} holds errors: {errors[0]}")
-        shutil.copy2(executed, stage / NOTEBOOK_FOLDER / executed.name)
+        _copy_with_provenance(executed, stage / NOTEBOOK_FOLDER / executed.name)
     return stage
 
 
+def _copy_with_provenance(source: Path, target: Path) -> None:
+    """Copy an executed notebook, with a line after its title saying how it was executed."""
+    import nbformat
+
+    notebook = nbformat.read(source, as_version=4)
+    recorded = notebook.metadata.get("helpers_build", {})
+    profile, data_dir = execution_settings(source)
+    if profile:
+        data = (f"the data directory `{data_dir}`" if data_dir else
+                "the embedded data (no data directory)")
+        when = f" on {recorded['executed'][:10]}" if recorded.get("executed") else ""
+        changed = {k: v for k, v in recorded.get("parameters", {}).items()}
+        extra = (" with " + ", ".join(f"`{k} = {v}`" for k, v in changed.items())
+                 if changed else "")
+        note = nbformat.v4.new_markdown_cell(
+            f"*This page was executed with the `{profile}` profile on {data}{extra}{when}.*")
+        position = 1 if notebook.cells and notebook.cells[0].cell_type == "markdown" else 0
+        notebook.cells.insert(position, note)
+    nbformat.write(notebook, target)
+
+
 def render(root: Path, chapters: list[Chapter], build_dir: Path) -> Path:
-    """Render the staged book with jupyter-book and swap it into ``build_dir/html``."""
+    """Render the staged book with jupyter-book and swap it into ``build_dir/html``.
+
+    Refuses (:func:`check_one_profile`) when the executed chapters come from builds with
+    different profiles or data directories.
+    """
+    check_one_profile(chapters, build_dir)
     stage = _stage(root, chapters, build_dir)
     work = build_dir / "jupyter-book"
     started = time.perf_counter()
@@ -597,16 +725,17 @@ def rerun(root: Path, chapters: list[Chapter], build_dir: Path, *, chapter: str 
     stamp = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
     record = dict(profile=profile, data_dir=data_dir, parameters=parameters,
                   training=previous.get("training_stage"), started=stamp)
-    timings = execute_chapters(root, [selected], build_dir, profile=profile, jobs=1,
-                               data_dir=data_dir, parameters=parameters)
-    write_execution_record(build_dir, timings=timings, **record)
-    readers = [c for c in chapters if chapter_stage(c) == "last" and c != selected]
-    if readers:
-        record["parameters"] = {}
-        readers_timings = execute_chapters(root, readers, build_dir, profile=profile, jobs=jobs,
-                                           data_dir=data_dir)
-        write_execution_record(build_dir, timings=readers_timings, **record)
-        timings.update(readers_timings)
+    with build_transaction(build_dir) as staging:
+        timings = execute_chapters(root, [selected], build_dir, profile=profile, jobs=1,
+                                   data_dir=data_dir, parameters=parameters, staging=staging)
+        write_execution_record(staging, timings=timings, **record)
+        readers = [c for c in chapters if chapter_stage(c) == "last" and c != selected]
+        if readers:
+            record["parameters"] = {}
+            readers_timings = execute_chapters(root, readers, build_dir, profile=profile,
+                                               jobs=jobs, data_dir=data_dir, staging=staging)
+            write_execution_record(staging, timings=readers_timings, **record)
+            timings.update(readers_timings)
     render(root, chapters, build_dir)
     return timings
 
@@ -670,18 +799,19 @@ def main(argv: list[str] | None = None) -> int:
                           training=training, started=stamp)
             main_stage = [c for c in selected if chapter_stage(c) != "last"]
             last_stage = [c for c in selected if chapter_stage(c) == "last"]
-            timings = {}
-            if main_stage:
-                timings = execute_chapters(root, main_stage, build_dir, profile=args.profile,
-                                           jobs=args.jobs, data_dir=args.data_dir,
-                                           parameters=parameters)
-            # the chapters of the last stage read this record and the others' results
-            write_execution_record(build_dir, timings=timings, **record)
-            if last_stage:
-                timings.update(execute_chapters(root, last_stage, build_dir,
-                                                profile=args.profile, jobs=args.jobs,
-                                                data_dir=args.data_dir, parameters=parameters))
-                write_execution_record(build_dir, timings=timings, **record)
+            options = dict(profile=args.profile, jobs=args.jobs, data_dir=args.data_dir,
+                           parameters=parameters)
+            with build_transaction(build_dir) as staging:
+                timings = {}
+                if main_stage:
+                    timings = execute_chapters(root, main_stage, build_dir, staging=staging,
+                                               **options)
+                # the chapters of the last stage read this record and the others' results
+                write_execution_record(staging, timings=timings, **record)
+                if last_stage:
+                    timings.update(execute_chapters(root, last_stage, build_dir,
+                                                    staging=staging, **options))
+                    write_execution_record(staging, timings=timings, **record)
         render(root, chapters, build_dir)
         summary = {"profile": args.profile, "seconds": round(time.perf_counter() - started, 1)}
         print(f"book built: {json.dumps(summary)}", flush=True)

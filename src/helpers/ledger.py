@@ -906,7 +906,7 @@ def provenance_text(results: dict, execution: dict | None = None) -> str:
     check = profile_check(results, execution=execution)
     pieces = list(dict.fromkeys(label for chapter in present
                                 for label, _ in _data_labels(results[chapter])))
-    profiles = " and ".join(f"**{p}**" for p in sorted(check.profiles))
+    profiles = " and ".join(sorted(check.profiles))
     plural = "profiles" if check.mixed else "profile"
     text = (f"Measured on the {profiles} {plural}, from the results files of "
             f"{len(present)} of {len(CHAPTERS)} chapters")

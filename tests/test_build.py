@@ -338,3 +338,20 @@ def test_every_staged_page_says_how_it_was_executed(tmp_path):
     staged = nbformat.read(stage / "notebooks" / "01_tiny.ipynb", as_version=4)
     notes = [cell.source for cell in staged.cells if "was executed with" in cell.source]
     assert notes and "`full` profile" in notes[0] and "/data/dir" in notes[0]
+
+
+def test_notebooks_from_before_data_was_recorded_follow_their_profile(tmp_path):
+    import nbformat
+
+    root = _tiny_book(tmp_path, "x = 1")
+    build_dir = root / "_build"
+    old = _executed_copy(root, build_dir, "01_old", "full")
+    notebook = nbformat.read(build_dir / "executed" / "01_old.ipynb", as_version=4)
+    del notebook.metadata["helpers_build"]
+    notebook.metadata["papermill"] = {"parameters": {"profile": "full"}}
+    nbformat.write(notebook, build_dir / "executed" / "01_old.ipynb")
+    new = _executed_copy(root, build_dir, "02_new", "full", "/data")
+    assert build.check_one_profile([old, new], build_dir) == ("full", "/data")
+    other = _executed_copy(root, build_dir, "03_other", "default")
+    with pytest.raises(build.BuildError, match="profile 'default'"):
+        build.check_one_profile([old, new, other], build_dir)

@@ -211,6 +211,10 @@ def test_the_budget_is_tested_only_on_a_complete_full_build(tmp_path):
     row = _by_number(ledger.ledger_rows(chapters, full))["10"]
     assert row["verdict"] == "cannot be tested" and "cache" in row["reason"]
     full["training_stage"]["networks"][0]["cache_hit"] = False
+    full["training_stage"]["networks"][0]["test_accuracy"] = 0.42  # an undertrained network
+    row = _by_number(ledger.ledger_rows(chapters, full))["10"]
+    assert row["verdict"] == "cannot be tested" and "below 70% test accuracy" in row["reason"]
+    full["training_stage"]["networks"][0]["test_accuracy"] = 0.99
     full["chapters"][0]["seconds"] = 6 * 3600.0
     assert _by_number(ledger.ledger_rows(chapters, full))["10"]["verdict"] == "fails"
 

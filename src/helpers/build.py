@@ -377,15 +377,22 @@ def build_transaction(build_dir: Path):
     shutil.rmtree(staging, ignore_errors=True)
 
 
+UNRECORDED = "unrecorded"
+
+
 def execution_settings(path: Path) -> tuple:
-    """``(profile, data_dir)`` an executed notebook ran with (``None`` where unrecorded)."""
+    """``(profile, data_dir)`` an executed notebook ran with.
+
+    ``data_dir`` is ``None`` for the embedded data and :data:`UNRECORDED` for a notebook
+    executed before builds recorded it (then only its profile, from papermill, is known).
+    """
     import nbformat
 
     metadata = nbformat.read(path, as_version=4).metadata
     recorded = metadata.get("helpers_build", {})
     profile = recorded.get("profile") or metadata.get("papermill", {}).get(
         "parameters", {}).get("profile")
-    return profile, recorded.get("data_dir")
+    return profile, recorded.get("data_dir") if "data_dir" in recorded else UNRECORDED
 
 
 def check_one_profile(chapters: list[Chapter], build_dir: Path) -> tuple:
@@ -394,11 +401,17 @@ def check_one_profile(chapters: list[Chapter], build_dir: Path) -> tuple:
     Returns the common ``(profile, data_dir)``. The message names the chapters of each
     setting and how to re-execute the stale ones.
     """
-    groups: dict[tuple, list[str]] = {}
+    settings = {}
     for chapter in chapters:
         path = build_dir / "executed" / f"{chapter.name}.ipynb"
         if path.is_file():
-            groups.setdefault(execution_settings(path), []).append(chapter.name)
+            settings[chapter.name] = execution_settings(path)
+    recorded = {data for _, data in settings.values() if data != UNRECORDED}
+    groups: dict[tuple, list[str]] = {}
+    for name, (profile, data) in settings.items():
+        if data == UNRECORDED and len(recorded) == 1:  # an older notebook: its profile decides
+            data = next(iter(recorded))
+        groups.setdefault((profile, data), []).append(name)
     if len(groups) > 1:
         largest = max(groups, key=lambda key: len(groups[key]))
         described = "; ".join(
@@ -471,12 +484,16 @@ def write_execution_record(build_dir: Path, *, profile: str, data_dir: str | Non
     from ._io import write_json_atomic
 
     path = build_dir / "results" / EXECUTION_FILE
-    previous = {}
+    previous, previous_training = {}, None
     if path.is_file():
         try:
-            previous = {c["name"]: c for c in json.loads(path.read_text()).get("chapters", [])}
-        except (ValueError, KeyError, TypeError):
+            earlier = json.loads(path.read_text())
+            previous = {c["name"]: c for c in earlier.get("chapters", [])}
+            previous_training = earlier.get("training_stage")
+        except (ValueError, KeyError, TypeError, AttributeError):
             previous = {}
+    if training is None:  # a build without a training stage keeps the last one's record
+        training = previous_training
     for name, seconds in timings.items():
         previous[name] = {"name": name, "seconds": round(float(seconds), 1),
                           "status": "executed", "profile": profile, "parameters": parameters}
@@ -597,7 +614,8 @@ def _copy_with_provenance(source: Path, target: Path) -> None:
     recorded = notebook.metadata.get("helpers_build", {})
     profile, data_dir = execution_settings(source)
     if profile:
-        data = (f"the data directory `{data_dir}`" if data_dir else
+        data = ("data that this older build did not record" if data_dir == UNRECORDED else
+                f"the data directory `{data_dir}`" if data_dir else
                 "the embedded data (no data directory)")
         when = f" on {recorded['executed'][:10]}" if recorded.get("executed") else ""
         changed = {k: v for k, v in recorded.get("parameters", {}).items()}

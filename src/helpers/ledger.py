@@ -64,6 +64,9 @@ GUIDELINE_VERDICTS = ("supported", "contradicted", "mixed", "undecided")
 NOT_MEASURED_VERDICT = "not measured"
 #: The proposal sweeps p = 4, 8, ..., 32 bits.
 PROPOSAL_SWEEP_START = 4
+#: A full build's networks below this test accuracy are undertrained (the normal range of the
+#: proposal's models is 75-99%), so its time is not the time of the proposal's experiments.
+NORMAL_ACCURACY = 0.70
 #: "About 30 s" and "about 4 hours" are read as holding up to this factor above the figure.
 ABOUT_FACTOR = 1.5
 _ALIASES = {"cannot be decided": "undecided"}  # chapter 2's word for an undecided overall
@@ -475,8 +478,16 @@ def _budget(r: _Lookup, execution) -> Measurement:
             f"A {' and '.join(profiles)} build runs the book's reduced experiments on its own "
             "data and sizes, not the proposal's, so its time says nothing about the "
             "proposal's budget; only a full build could test it."))
-    if len(entries) < len(CHAPTERS) or hits or skipped:
+    weak = [n for n in networks if float(n.get("test_accuracy") or 0) < NORMAL_ACCURACY]
+    if len(entries) < len(CHAPTERS) or hits or skipped or weak or not networks:
         missing = []
+        if not networks:
+            missing.append("the build record has no training stage, so training is not in "
+                           "the time")
+        if weak:
+            missing.append(f"{len(weak)} networks are below {NORMAL_ACCURACY:.0%} test accuracy "
+                           f"({', '.join(sorted({n.get('label', '?') for n in weak}))}), so "
+                           "they trained for less than the proposal's experiments would")
         if len(entries) < len(CHAPTERS):
             missing.append(f"only {len(entries)} of {len(CHAPTERS)} chapters were timed")
         if hits:

@@ -110,3 +110,21 @@ def test_a_bad_papermill_parameter_stops_the_chapter_with_a_clear_error(tmp_path
                   tmp_path)
     assert result.returncode != 0
     assert "ParameterError" in result.stderr and "bits" in result.stderr
+
+
+def test_rerun_command_changes_the_results_file_and_the_ledger(smoke_book):
+    build_dir, _ = smoke_book
+    results = build_dir / "results"
+    before = json.loads((results / "curvature_threshold.json").read_text())
+    ledger_before = json.loads((results / "claims_ledger.json").read_text())["written"]
+    rerun = _run([sys.executable, "-m", "helpers.build", "rerun", "curvature_threshold",
+                  "--bits", "1", "3", "--build-dir", str(build_dir)], build_dir)
+    assert rerun.returncode == 0, rerun.stdout[-3000:] + rerun.stderr[-3000:]
+    after = json.loads((results / "curvature_threshold.json").read_text())
+    assert before["parameters"]["bits"] != after["parameters"]["bits"] == [1, 3]
+    ledger = json.loads((results / "claims_ledger.json").read_text())
+    assert ledger["written"] >= ledger_before and ledger["profile"] == "smoke"
+    assert "[1, 3]" in _page(build_dir, CHAPTERS[3])
+    bad = _run([sys.executable, "-m", "helpers.build", "rerun", "curvature_threshold",
+                "--bits", "0", "--build-dir", str(build_dir)], build_dir)
+    assert bad.returncode == 1 and "must be > 0" in bad.stderr

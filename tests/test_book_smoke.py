@@ -128,3 +128,11 @@ def test_rerun_command_changes_the_results_file_and_the_ledger(smoke_book):
     bad = _run([sys.executable, "-m", "helpers.build", "rerun", "curvature_threshold",
                 "--bits", "0", "--build-dir", str(build_dir)], build_dir)
     assert bad.returncode == 1 and "must be > 0" in bad.stderr
+
+
+def test_mathematics_is_typeset_by_a_mathjax_shipped_with_the_book(smoke_book):
+    build_dir, _ = smoke_book
+    page = _page(build_dir, CHAPTERS[1])
+    assert 'src="../_static/mathjax/tex-chtml.js"' in page
+    assert "cdn.jsdelivr.net" not in page  # nothing to fetch: it typesets offline
+    assert (build_dir / "html" / "_static" / "mathjax" / "tex-chtml.js").is_file()

@@ -831,7 +831,8 @@ def main(argv: list[str] | None = None) -> int:
                                                     staging=staging, **options))
                     write_execution_record(staging, timings=timings, **record)
         render(root, chapters, build_dir)
-        summary = {"profile": args.profile, "seconds": round(time.perf_counter() - started, 1)}
+        shown = check_one_profile(chapters, build_dir)[0] if args.render_only else args.profile
+        summary = {"profile": shown, "seconds": round(time.perf_counter() - started, 1)}
         print(f"book built: {json.dumps(summary)}", flush=True)
     except BuildError as error:
         print(f"build failed: {error}", file=sys.stderr, flush=True)

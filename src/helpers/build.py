@@ -470,6 +470,16 @@ def environment_summary() -> dict:
 EXECUTION_FILE = "_execution.json"
 
 
+def last_record(build_dir: Path) -> dict:
+    """The execution record of the last build in ``build_dir`` (empty if there is none)."""
+    path = build_dir / "results" / EXECUTION_FILE
+    try:
+        record = json.loads(path.read_text()) if path.is_file() else {}
+    except ValueError:
+        return {}
+    return record if isinstance(record, dict) else {}
+
+
 def write_execution_record(build_dir: Path, *, profile: str, data_dir: str | None,
                            parameters: dict, timings: dict, training: dict | None,
                            started: str) -> Path:
@@ -483,17 +493,13 @@ def write_execution_record(build_dir: Path, *, profile: str, data_dir: str | Non
 
     from ._io import write_json_atomic
 
-    path = build_dir / "results" / EXECUTION_FILE
-    previous, previous_training = {}, None
-    if path.is_file():
-        try:
-            earlier = json.loads(path.read_text())
-            previous = {c["name"]: c for c in earlier.get("chapters", [])}
-            previous_training = earlier.get("training_stage")
-        except (ValueError, KeyError, TypeError, AttributeError):
-            previous = {}
+    earlier = last_record(build_dir)
+    try:
+        previous = {c["name"]: c for c in earlier.get("chapters", [])}
+    except (KeyError, TypeError):
+        previous = {}
     if training is None:  # a build without a training stage keeps the last one's record
-        training = previous_training
+        training = earlier.get("training_stage")
     for name, seconds in timings.items():
         previous[name] = {"name": name, "seconds": round(float(seconds), 1),
                           "status": "executed", "profile": profile, "parameters": parameters}
@@ -503,7 +509,7 @@ def write_execution_record(build_dir: Path, *, profile: str, data_dir: str | Non
               "training_stage": training, "chapters": sorted(previous.values(),
                                                               key=lambda c: c["name"]),
               **environment_summary()}
-    return write_json_atomic(path, record)
+    return write_json_atomic(build_dir / "results" / EXECUTION_FILE, record)
 
 
 def chapter_parameters(chapter: Chapter) -> set[str]:
@@ -704,14 +710,6 @@ def parse_bits_arguments(values) -> list[float]:
         bits.append(int(value) if value == int(value) else value)
     return bits
 
-
-def last_record(build_dir: Path) -> dict:
-    """The execution record of the last build in ``build_dir`` (empty if there is none)."""
-    path = build_dir / "results" / EXECUTION_FILE
-    try:
-        return json.loads(path.read_text()) if path.is_file() else {}
-    except ValueError:
-        return {}
 
 
 def rerun(root: Path, chapters: list[Chapter], build_dir: Path, *, chapter: str | None,

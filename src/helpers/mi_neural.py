@@ -215,6 +215,24 @@ def _train(critic, step, evaluate, x_train, y_train, *, batch_size, epochs, lr, 
     return best_epoch, len(history), tuple(history)
 
 
+def _seeded_critic(make, *, seed: int, device):
+    """A critic built under ``seed`` (the caller's torch random state is left alone), on
+    ``device``, and the generator that orders its training batches."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        critic = make()
+    return critic.to(device), torch.Generator().manual_seed(seed)
+
+
+def _run_extras(*, batch_size, epochs_run, best_epoch, history, n_train, n_holdout,
+                n_eval_rounds, n_bootstrap, start, **more) -> dict:
+    """The ``extras`` both neural estimators report: how they were trained and evaluated."""
+    return {"batch_size": batch_size, "epochs": epochs_run, "best_epoch": best_epoch,
+            "history": history, "n_train": n_train, "n_holdout": n_holdout,
+            "n_eval_rounds": n_eval_rounds, "n_bootstrap": n_bootstrap, **more,
+            "seconds": time.perf_counter() - start}
+
+
 # --------------------------------------------------------------------------- estimators
 
 
@@ -279,11 +297,9 @@ def infonce_mi(x, y, *, batch_size: int = 128, epochs: int = 300, hidden: int = 
     (x_train, x_held), (y_train, y_held), n = _prepare(x, y, batch_size=batch_size,
                                                        holdout=holdout, seed=seed,
                                                        device=device)
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
-        critic = _SeparableCritic(x_train.shape[1], y_train.shape[1], hidden, embedding)
-    critic = critic.to(device)
-    generator = torch.Generator().manual_seed(seed)
+    critic, generator = _seeded_critic(
+        lambda: _SeparableCritic(x_train.shape[1], y_train.shape[1], hidden, embedding),
+        seed=seed, device=device)
 
     def step(xb, yb):
         scores = critic(xb, yb)
@@ -305,10 +321,9 @@ def infonce_mi(x, y, *, batch_size: int = 128, epochs: int = 300, hidden: int = 
         rng = np.random.default_rng([seed, 0xB007])
         means = terms[rng.integers(0, len(terms), size=(n_bootstrap, len(terms)))].mean(axis=1)
         low, high = _interval(means, confidence)
-    extras = {"batch_size": batch_size, "epochs": epochs_run, "best_epoch": best_epoch,
-              "history": history, "n_train": len(x_train), "n_holdout": len(x_held),
-              "n_eval_rounds": n_eval_rounds, "n_bootstrap": n_bootstrap,
-              "seconds": time.perf_counter() - start}
+    extras = _run_extras(batch_size=batch_size, epochs_run=epochs_run, best_epoch=best_epoch,
+                         history=history, n_train=len(x_train), n_holdout=len(x_held),
+                         n_eval_rounds=n_eval_rounds, n_bootstrap=n_bootstrap, start=start)
     return MIEstimate(estimate, low, min(high, ceiling), ceiling, "infonce", n, confidence,
                       extras)
 
@@ -362,11 +377,9 @@ def mine_mi(x, y, *, batch_size: int = 128, epochs: int = 300, hidden: int = 64,
     (x_train, x_held), (y_train, y_held), n = _prepare(x, y, batch_size=batch_size,
                                                        holdout=holdout, seed=seed,
                                                        device=device)
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
-        critic = _JointCritic(x_train.shape[1], y_train.shape[1], hidden)
-    critic = critic.to(device)
-    generator = torch.Generator().manual_seed(seed)
+    critic, generator = _seeded_critic(
+        lambda: _JointCritic(x_train.shape[1], y_train.shape[1], hidden), seed=seed,
+        device=device)
     log_ema = [None]  # log of the moving average of E_Q[e^T]
     log_rate, log_keep = math.log(ema_rate), math.log1p(-ema_rate) if ema_rate < 1 else -math.inf
 
@@ -405,8 +418,8 @@ def mine_mi(x, y, *, batch_size: int = 128, epochs: int = 300, hidden: int = 64,
             rows = rng.integers(0, m, size=(min(block, n_bootstrap - first), m))
             values[first:first + len(rows)] = _dv_nats(joint[rows], marginal[rows]) / _LN2
         low, high = _interval(values, confidence)
-    extras = {"batch_size": batch_size, "epochs": epochs_run, "best_epoch": best_epoch,
-              "history": history, "n_train": len(x_train), "n_holdout": len(x_held),
-              "n_eval_rounds": n_eval_rounds, "n_bootstrap": n_bootstrap,
-              "ema_rate": float(ema_rate), "seconds": time.perf_counter() - start}
+    extras = _run_extras(batch_size=batch_size, epochs_run=epochs_run, best_epoch=best_epoch,
+                         history=history, n_train=len(x_train), n_holdout=len(x_held),
+                         n_eval_rounds=n_eval_rounds, n_bootstrap=n_bootstrap, start=start,
+                         ema_rate=float(ema_rate))
     return MIEstimate(estimate, low, high, math.inf, "mine", n, confidence, extras)

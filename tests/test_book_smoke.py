@@ -32,7 +32,7 @@ def smoke_book(tmp_path_factory):
     result = _run([sys.executable, "-m", "helpers.build", "--profile", "smoke",
                    "--build-dir", str(build_dir)], build_dir)
     assert result.returncode == 0, result.stdout + result.stderr
-    return build_dir, result.stdout
+    return build_dir, result.stdout + result.stderr
 
 
 def _page(build_dir: Path, chapter) -> str:
@@ -47,6 +47,17 @@ def test_every_chapter_renders_without_cell_errors(smoke_book):
         assert build.notebook_errors(build_dir / "executed" / f"{chapter.name}.ipynb") == []
         assert f"finished {chapter.name}" in log  # progress is reported per chapter
     assert (build_dir / "html" / "index.html").is_file()
+    # the kernels' start-up noise goes to their logs, not to the build's progress output
+    assert "without encryption" not in log
+    assert (build_dir / "logs" / f"{CHAPTERS[0].name}.kernel.log").is_file()
+
+
+def test_the_introduction_shows_the_summary_figure_from_the_ledger(smoke_book):
+    build_dir, _ = smoke_book
+    intro = (build_dir / "html" / "book" / "intro.html").read_text()
+    images = re.findall(r"<img[^>]+src=\"([^\"]+)\"", intro)
+    assert images, "the introduction has no figure"
+    assert all((build_dir / "html" / "book" / src).resolve().is_file() for src in images)
 
 
 def test_glued_numbers_and_figures_reach_the_page(smoke_book):

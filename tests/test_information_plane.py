@@ -301,3 +301,45 @@ def test_rademacher_rows_count_the_greedy_balls(toy_sample):
         assert row["balls R"] <= row["balls Massart"] + 1e-12
         assert row["cells R"] <= 1 + 1e-12
         assert row["linear"] <= row["linear closed form"]
+
+
+# --------------------------------------------------------------------------- prose
+
+
+def test_ground_truth_phrases_quote_the_table_and_say_what_did_not_run():
+    import pandas as pd
+
+    cases = ip.ground_truth_cases(300, dims=(1, 2), cubic_dims=(1,))
+    rows = []
+    for case in cases:
+        rows += ip.estimate_case(case, ip.case_estimators(case, n_bootstrap=10))
+    table = pd.DataFrame(rows)
+    phrases = ip.ground_truth_phrases(table, strong_dims=1)
+    assert all(isinstance(text, str) for text in phrases.values())
+    assert phrases["top_dims"] == "2"
+    ksg = table[(table.case == "Gaussian") & (table.d == 2) & (table.estimator == "KSG")]
+    assert phrases["top_ksg"] == format(float(ksg.estimate.iloc[0]), ".2f")
+    assert phrases["top_infonce"] == "not run"  # no neural estimators were asked for
+    assert phrases["cubic_text"].startswith("1 dimension: truth")
+    covered = table["covers truth"].dropna().astype(bool)
+    assert phrases["covered_text"] == f"{int(covered.sum())} of {len(covered)}"
+    with pytest.raises(ValueError, match="Gaussian"):
+        ip.ground_truth_phrases(table[table.case != "Gaussian"])
+
+
+def test_measurement_phrases_give_ranges_at_the_coarsest_precision(toy_sample):
+    import pandas as pd
+
+    rows = pd.DataFrame([{"model": name, **ip.precision_row(toy_sample.test_u * scale, p,
+                                                            n_bootstrap=10)}
+                         for name, scale in (("a", 1.0), ("b", 0.5)) for p in (1, 3)])
+    inputs = {"a": (None, "flattened input images"), "b": (None, "flattened input images")}
+    phrases = ip.measurement_phrases(rows, inputs, bits=[3, 1])
+    assert phrases["x_text"] == "flattened input images for a, b"
+    coarse = rows[rows.bits == 1].C_num
+    low, high = format(coarse.min(), ".1f"), format(coarse.max(), ".1f")
+    assert phrases["coarsest_cnum"] == (low if low == high else f"{low} to {high}")
+    assert phrases["coarsest_p"] == "1" and phrases["n_neural"] == "0"
+    assert phrases["infonce_range"] == "not run"
+    with pytest.raises(ValueError, match="at least one"):
+        ip.measurement_phrases(rows.iloc[:0], inputs, bits=[1])

@@ -309,3 +309,35 @@ def test_the_ledger_page_links_every_chapter_a_claim_is_tested_in():
             claim.kind == "guideline" and "guidelines" in links[claim.doc]), claim.number
         assert claim.link_target == f"../notebooks/{claim.doc}"
         assert (ROOT / "notebooks" / f"{claim.doc}.md").is_file()
+
+
+def test_accuracy_curves_read_the_probe_table_in_order_of_precision():
+    chapters = _chapters()
+    chapters["precision_lower_bound"]["results"]["probe_table"] = {"value": {
+        "model": ["A", "A", "A", "B", "B"], "bits": [None, 4.0, 1.0, 2.0, None],
+        "accuracy": [0.9, 0.85, 0.4, 0.7, 0.8], "ci_low": [0.88, 0.8, 0.35, 0.65, 0.75],
+        "ci_high": [0.92, 0.9, 0.45, 0.75, 0.85], "converged": [True] * 5}}
+    curves = ledger.accuracy_curves(chapters)
+    assert list(curves) == ["A", "B"]
+    assert curves["A"]["bits"] == [1.0, 4.0] and curves["A"]["accuracy"] == [0.4, 0.85]
+    assert curves["A"]["low"] == [0.35, 0.8] and curves["A"]["full"] == 0.9
+    assert curves["B"]["bits"] == [2.0] and curves["B"]["full"] == 0.8
+    assert ledger.accuracy_curves({}) == {}  # chapter not run: nothing, never stale values
+
+
+def test_book_summary_figure_draws_curves_and_every_verdict():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from helpers import plotting
+
+    rows = ledger.ledger_rows(_chapters())
+    curves = {"A": {"bits": [1.0, 2.0], "accuracy": [0.5, 0.9], "low": [0.4, 0.8],
+                    "high": [0.6, 1.0], "full": 0.95}}
+    figure = plotting.book_summary_figure(curves, rows)
+    left, right = figure.axes
+    assert left.get_xlabel() == plotting.BITS_LABEL and "accuracy" in left.get_ylabel()
+    drawn = sum(patch.get_width() for patch in right.patches)
+    assert drawn == len(rows)  # every row of the ledger is counted once
+    empty = plotting.book_summary_figure({}, [])
+    assert "not measured" in empty.axes[0].texts[0].get_text()

@@ -42,3 +42,11 @@ def test_a_nan_result_is_refused_and_the_old_file_survives(tmp_path):
 def test_chapter_name_must_be_an_identifier(tmp_path):
     with pytest.raises(ValueError, match="chapter"):
         ChapterResults("../escape", {}, results_dir=tmp_path)
+
+
+def test_glue_texts_records_every_phrase_and_refuses_non_text(tmp_path):
+    results = ChapterResults("demo", {}, results_dir=tmp_path)
+    results.glue_texts({"a": "one", "b": "two"})
+    assert results.values["a"]["value"] == "one" and results.values["b"]["value"] == "two"
+    with pytest.raises(TypeError, match="'c' is float"):
+        results.glue_texts({"c": 1.5})

@@ -222,18 +222,45 @@ def check_pairs(chapters: list[Chapter]) -> None:
 # Execution
 
 
-def _execute_one(chapter_entry: str, root: str, output: str, parameters: dict, env: dict):
-    """Run one chapter with papermill (in a worker process). Returns (seconds, error or None)."""
+@contextmanager
+def _stderr_to(path: str | None):
+    """Send this process's stderr (file descriptor 2, which the kernel inherits) to a file.
+
+    The kernel writes start-up noise there (such as "running over TCP without encryption");
+    it belongs in the chapter's kernel log, not in the build's progress output.
+    """
+    if path is None:
+        yield
+        return
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with open(path, "ab") as log:
+        os.dup2(log.fileno(), 2)
+        try:
+            yield
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
+
+
+def _execute_one(chapter_entry: str, root: str, output: str, parameters: dict, env: dict,
+                 kernel_log: str | None = None):
+    """Run one chapter with papermill (in a worker process). Returns (seconds, error or None).
+
+    The kernel's own stderr goes to ``kernel_log`` when one is given.
+    """
     import papermill
     from papermill.exceptions import PapermillExecutionError
 
     os.environ.update(env)
     started = time.perf_counter()
     try:
-        papermill.execute_notebook(
-            str(Path(root) / f"{chapter_entry}.ipynb"), output, parameters=parameters,
-            cwd=root, progress_bar=False, log_output=False, kernel_name="python3",
-        )
+        with _stderr_to(kernel_log):
+            papermill.execute_notebook(
+                str(Path(root) / f"{chapter_entry}.ipynb"), output, parameters=parameters,
+                cwd=root, progress_bar=False, log_output=False, kernel_name="python3",
+            )
     except PapermillExecutionError as error:
         where = f"cell {error.exec_count} (index {error.cell_index})"
         detail = f"{where}: {error.ename}: {error.evalue}"
@@ -288,12 +315,16 @@ def execute_chapters(root: Path, chapters: list[Chapter], build_dir: Path, *, pr
     context = multiprocessing.get_context("spawn")
     started = time.perf_counter()
     timings: dict[str, float] = {}
+    logs = build_dir / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
     with futures.ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
         pending = {}
         for chapter in chapters:
             temporary = executed / f".{chapter.name}.running.ipynb"
+            kernel_log = logs / f"{chapter.name}.kernel.log"
+            kernel_log.unlink(missing_ok=True)
             future = pool.submit(_execute_one, chapter.entry, str(root), str(temporary),
-                                 run_parameters, env)
+                                 run_parameters, env, str(kernel_log))
             pending[future] = (chapter, temporary)
             print(f"  queued   {chapter.name}", flush=True)
         for future in futures.as_completed(pending):
@@ -308,7 +339,8 @@ def execute_chapters(root: Path, chapters: list[Chapter], build_dir: Path, *, pr
                     os.replace(temporary, kept)
                 raise BuildError(
                     f"chapter {chapter.name} failed after {seconds:.1f} s at {error}\n"
-                    f"The executed notebook with the traceback is in {kept}. "
+                    f"The executed notebook with the traceback is in {kept}; the kernel's own "
+                    f"messages are in {logs / f'{chapter.name}.kernel.log'}. "
                     "The previous HTML book was left as it was."
                 )
             stamp_execution(temporary, profile=profile, data_dir=env.get(DATA_DIR_VARIABLE),

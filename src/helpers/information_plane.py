@@ -31,7 +31,9 @@ Rademacher complexity
     :func:`greedy_partition` (the partition of a sample by the balls of a greedy net).
 Chapter tables
     :func:`neural_inputs`, :func:`gap_rows`, :func:`label_information_rows`,
-    :func:`nesting_rows` and :func:`rademacher_rows` build the chapter's per-model tables.
+    :func:`nesting_rows` and :func:`rademacher_rows` build the chapter's per-model tables;
+    :func:`ground_truth_phrases` and :func:`measurement_phrases` turn the ground-truth table
+    and the per-precision measurements into the phrases the prose quotes.
 """
 
 from __future__ import annotations
@@ -59,10 +61,12 @@ __all__ = [
     "gap_rows",
     "greedy_partition",
     "ground_truth_cases",
+    "ground_truth_phrases",
     "label_information_rows",
     "linear_rademacher",
     "linear_rademacher_exact",
     "massart_bound",
+    "measurement_phrases",
     "nesting_rows",
     "neural_inputs",
     "partition_rademacher",
@@ -913,3 +917,138 @@ def rademacher_rows(sample, bits, *, bound: float = 1.0, n_draws: int = 1000,
                      "balls": n_balls, "balls R": partition_rademacher(balls),
                      "balls Massart": massart_bound(n_balls, n)})
     return rows
+
+
+# --------------------------------------------------------------------------- prose
+
+
+def _shown(value: float, fmt: str = ".2f") -> str:
+    """A number for the prose, or ``"not run"`` when the estimator did not run (NaN)."""
+    return format(value, fmt) if math.isfinite(value) else "not run"
+
+
+def _truth_lookup(table):
+    def value(case: str, dims: int, estimator: str, column: str = "estimate") -> float:
+        match = table[(table.case == case) & (table.d == dims) & (table.estimator == estimator)]
+        return float(match[column].iloc[0]) if len(match) else float("nan")
+    return value
+
+
+def ground_truth_phrases(table, *, strong_dims: int = 8, quantized_dims: int = 1,
+                         student_dims: int = 2) -> dict[str, str]:
+    """The phrases the chapter quotes from its ground-truth table.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        Rows of :func:`estimate_case` for the cases of :func:`ground_truth_cases`.
+    strong_dims, quantized_dims, student_dims : int
+        The dimension at which the strongly correlated, the quantized and the Student-t cases
+        are quoted.
+
+    Returns
+    -------
+    dict of str to str
+        Glue key to text: ``top_*`` (the highest-dimensional Gaussian), ``strong_*``,
+        ``cubic_text`` (before and after the invertible map ``x -> x^3``), ``quantized_*``,
+        ``student_*``, ``covered_text`` (intervals that cover the truth) and
+        ``truth_seconds``. An estimator that did not run on a case reads "not run".
+    """
+    value = _truth_lookup(table)
+    gaussian = table[table.case == "Gaussian"]
+    if not len(gaussian):
+        raise ValueError("the ground-truth table has no 'Gaussian' case; build it with "
+                         "ground_truth_cases(...).")
+    top = int(gaussian.d.max())
+    quantized, student, cubic = "quantized Gaussian", "Student-t", "Gaussian, x ↦ x³"
+    strong = "Gaussian, strong"
+    has_interval = table["covers truth"].notna()
+    phrases = {
+        "top_dims": str(top),
+        "top_truth": _shown(value("Gaussian", top, "KSG", "truth")),
+        "top_ksg": _shown(value("Gaussian", top, "KSG")),
+        "top_ksg_interval": (f"[{_shown(value('Gaussian', top, 'KSG', 'low'))}, "
+                             f"{_shown(value('Gaussian', top, 'KSG', 'high'))}]"),
+        "top_infonce": _shown(value("Gaussian", top, "InfoNCE")),
+        "top_mine": _shown(value("Gaussian", top, "MINE")),
+        "strong_truth": _shown(value(strong, strong_dims, "KSG", "truth"), ".1f"),
+        **{f"strong_{key}": _shown(value(strong, strong_dims, name))
+           for key, name in (("ksg", "KSG"), ("infonce", "InfoNCE"), ("mine", "MINE"))},
+        "cubic_text": "; ".join(
+            f"{d} dimension{'s' if d > 1 else ''}: truth "
+            f"{_shown(value('Gaussian', d, 'KSG', 'truth'))}, KSG "
+            f"{_shown(value('Gaussian', d, 'KSG'))} before and "
+            f"{_shown(value(cubic, d, 'KSG'))} after the map, InfoNCE "
+            f"{_shown(value('Gaussian', d, 'InfoNCE'))} and "
+            f"{_shown(value(cubic, d, 'InfoNCE'))}, MINE "
+            f"{_shown(value('Gaussian', d, 'MINE'))} and {_shown(value(cubic, d, 'MINE'))}"
+            for d in sorted({int(d) for d in table[table.case == cubic].d})),
+        "quantized_truth": _shown(value(quantized, quantized_dims, "KSG", "truth"), ".3f"),
+        "quantized_counts": _shown(value(quantized, quantized_dims, "counts (Miller-Madow)"),
+                                   ".3f"),
+        "quantized_shuffled": _shown(value(quantized, quantized_dims,
+                                           "counts, shuffle-corrected"), ".3f"),
+        "quantized_ksg": _shown(value(quantized, quantized_dims, "KSG"), ".3f"),
+        "quantized_ksg_ignored": _shown(value(quantized, quantized_dims, "KSG, ties ignored")),
+        "student_text": ", ".join(f"{name} {_shown(value(student, student_dims, name))}"
+                                  for name in ("KSG", "InfoNCE", "MINE")),
+        "student_truth": _shown(value(student, student_dims, "KSG", "truth")),
+        "covered_text": (f"{int(table.loc[has_interval, 'covers truth'].astype(bool).sum())} "
+                         f"of {int(has_interval.sum())}"),
+        "truth_seconds": format(float(table.seconds.sum()), ".0f"),
+    }
+    return phrases
+
+
+def measurement_phrases(measurements, inputs: dict, *, bits) -> dict[str, str]:
+    """The phrases the chapter quotes from its per-precision measurements of the suite.
+
+    Parameters
+    ----------
+    measurements : pandas.DataFrame
+        Rows of :func:`precision_row` with a ``model`` column.
+    inputs : dict
+        Model label to the ``(array, description)`` pair of :func:`neural_inputs`.
+    bits : sequence of float
+        The precisions swept.
+
+    Returns
+    -------
+    dict of str to str
+        Glue key to text: ``x_text`` (what plays X for which models), ``plugin_ceiling_text``,
+        the ranges at the coarsest precision (``coarsest_*``), the neural estimates' ranges
+        and times.
+    """
+    from .thresholds import span_text
+
+    if not len(measurements):
+        raise ValueError("measurement_phrases needs at least one measurement row.")
+    groups: dict[str, list] = {}
+    for label, (_, text) in inputs.items():
+        groups.setdefault(text, []).append(label)
+    coarsest = measurements[measurements.bits == min(bits)]
+    neural = measurements[measurements.infonce.notna()]
+    at_ceiling = measurements["plugin at ceiling"].astype(bool)
+    phrases = {
+        "x_text": "; ".join(f"{text} for {', '.join(labels)}" for text, labels in groups.items()),
+        "plugin_ceiling_text": f"{int(at_ceiling.sum())} of {len(measurements)}",
+        "coarsest_p": format(min(bits), "g"),
+        "coarsest_cnum": span_text(coarsest.C_num, ".1f"),
+        "coarsest_cells": span_text(coarsest["log2 cells"], ".1f"),
+        "coarsest_plugin": span_text(coarsest.plugin, ".1f"),
+        "chao_shen_max": format(float(measurements["chao-shen"].max()), ".1f"),
+        "n_neural": str(2 * len(neural)),
+    }
+    if len(neural):
+        phrases.update(
+            infonce_range=span_text(neural.infonce, ".1f"),
+            mine_range=span_text(neural.mine, ".1f"),
+            infonce_seconds=format(float(neural["infonce [s]"].median()), ".1f"),
+            mine_seconds=format(float(neural["mine [s]"].median()), ".1f"),
+            neural_total_seconds=format(float(neural["infonce [s]"].sum()
+                                              + neural["mine [s]"].sum()), ".0f"))
+    else:
+        phrases.update({key: "not run" for key in ("infonce_range", "mine_range",
+                                                   "infonce_seconds", "mine_seconds",
+                                                   "neural_total_seconds")})
+    return phrases

@@ -19,7 +19,8 @@ stage, the machine and the package versions).
   come from different profiles, other parameters or an earlier build, so that the ledger never
   mixes them silently;
 - :func:`findings` states, from the results, what the book found that the proposal did not
-  expect; :func:`threshold_points` gives the collapse thresholds for the ledger's figure;
+  expect; :func:`threshold_points` gives the collapse thresholds for the ledger's figure and
+  :func:`accuracy_curves` the probe accuracy against precision for the book's summary figure;
 - :func:`ledger_frame`, :func:`styled` and :func:`ledger_markdown` render the rows as a table;
 - :func:`execution_rows`, :func:`provenance_rows`, :func:`training_rows`,
   :func:`machine_text` and :func:`package_rows` are the tables of the execution statistics.
@@ -1130,6 +1131,46 @@ def threshold_points(results: dict) -> list[dict]:
     return points
 
 
+def accuracy_curves(results: dict) -> dict:
+    """Per network: linear-probe accuracy against precision, from "Precision lower bound".
+
+    Reads that chapter's ``probe_table`` (rows of model, bits, accuracy and its bootstrap
+    interval; ``bits = None`` marks the probe on the unrounded representation).
+
+    Returns
+    -------
+    dict
+        ``{label: {"bits", "accuracy", "low", "high": lists sorted by bits, "full": float or
+        None}}`` in the chapter's order of networks; empty when the chapter did not run in
+        this build.
+    """
+    try:
+        table = _Lookup(results).table("precision_lower_bound", "probe_table")
+    except _Missing:
+        return {}
+    columns = ("model", "bits", "accuracy", "ci_low", "ci_high")
+    if not all(isinstance(table.get(name), list) for name in columns):
+        return {}
+    curves: dict[str, dict] = {}
+    for label, bits, accuracy, low, high in zip(*(table[name] for name in columns),
+                                                strict=True):
+        curve = curves.setdefault(label, {"bits": [], "accuracy": [], "low": [], "high": [],
+                                          "full": None})
+        if _number(accuracy) is None:
+            continue
+        if bits is None:
+            curve["full"] = float(accuracy)
+        elif _number(bits) is not None:
+            for name, value in (("bits", bits), ("accuracy", accuracy), ("low", low),
+                                ("high", high)):
+                curve[name].append(float(value))
+    for curve in curves.values():
+        order = sorted(range(len(curve["bits"])), key=curve["bits"].__getitem__)
+        for name in ("bits", "accuracy", "low", "high"):
+            curve[name] = [curve[name][i] for i in order]
+    return {label: curve for label, curve in curves.items() if curve["bits"]}
+
+
 # --------------------------------------------------------------------------- execution statistics
 
 
@@ -1246,7 +1287,7 @@ def package_rows(execution: dict | None) -> list[dict]:
 __all__ = ["ABOUT_FACTOR", "CHAPTERS", "CLAIMS", "CLAIM_VERDICTS", "EXECUTION_FILE", "FINDINGS",
            "GUIDELINE_VERDICTS", "LEDGER_COLUMNS", "NOT_AVAILABLE", "NOT_MEASURED",
            "NOT_MEASURED_VERDICT", "PROPOSAL_SWEEP_START", "SUMMARY_CHAPTERS", "Claim",
-           "Measurement", "ProfileCheck", "ResultsFileError", "data_summary",
+           "Measurement", "ProfileCheck", "ResultsFileError", "accuracy_curves", "data_summary",
            "experiment_entries", "findings", "ledger_frame", "ledger_markdown", "ledger_rows",
            "load_execution", "load_results", "parameter_check", "profile_check",
            "provenance_text", "stale_results", "threshold_points", "verdict_counts",

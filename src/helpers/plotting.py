@@ -62,3 +62,74 @@ def bits_for_scale(scale: float) -> float:
     if not scale > 0:
         raise ValueError(f"scale must be > 0, got {scale!r}.")
     return float(-np.log2(scale))
+
+
+#: Colour of each verdict in the book's summary figure (seaborn's colour-blind palette).
+VERDICT_COLOURS = {"holds": 0, "supported": 0, "fails": 3, "contradicted": 3, "mixed": 4,
+                   "undecided": 7, "cannot be tested": 8, "not measured": None}
+
+
+def book_summary_figure(curves: dict, rows: list):
+    """The introduction's figure: what survives quantization, and how the claims fared.
+
+    Introduced in the chapter "Claims ledger" (``notebooks/07_claims_ledger``), which glues it
+    for the introduction. Left: linear-probe test accuracy against precision for every
+    network (:func:`helpers.ledger.accuracy_curves`; band: 95% bootstrap interval, dotted line:
+    the network at full precision; spectrally normalized networks dashed). Right: the
+    verdicts of the ledger's rows (:func:`helpers.ledger.ledger_rows`), claims and design
+    guidelines apart.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    palette = sns.color_palette("colorblind", 10)
+    figure, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2),
+                                         gridspec_kw={"width_ratios": [1.5, 1]})
+    if curves:
+        # one colour per architecture; its spectrally normalized variant is dashed
+        bases = list(dict.fromkeys(label.removesuffix(" + SN") for label in curves))
+        for label, curve in curves.items():
+            colour = palette[bases.index(label.removesuffix(" + SN")) % len(palette)]
+            style = "--" if label.endswith(" + SN") else "-"
+            left.plot(curve["bits"], curve["accuracy"], style, marker="o", markersize=3,
+                      color=colour, label=label)
+            left.fill_between(curve["bits"], curve["low"], curve["high"], color=colour,
+                              alpha=0.15, linewidth=0)
+            if curve["full"] is not None:
+                left.axhline(curve["full"], color=colour, linestyle=":", linewidth=0.8)
+        left.legend(fontsize=7, ncol=2, loc="lower right")
+    else:
+        left.text(0.5, 0.5, "probe accuracies: not measured in this build", ha="center",
+                  va="center", transform=left.transAxes)
+    left.set_xlabel(BITS_LABEL)
+    left.set_ylabel("linear-probe test accuracy [fraction]")
+    left.set_title("What survives quantization to p bits")
+    kinds = (("claim", "claims"), ("guideline", "design guidelines"))
+    order = [verdict for verdict in VERDICT_COLOURS
+             if any(row["verdict"] == verdict for row in rows)]
+    named = set()  # one legend entry per colour: "holds / supported", "fails / contradicted"
+    for y, (kind, _) in enumerate(kinds):
+        start = 0
+        for verdict in order:
+            count = sum(1 for row in rows if row["kind"] == kind and row["verdict"] == verdict)
+            if not count:
+                continue
+            index = VERDICT_COLOURS[verdict]
+            colour = "0.92" if index is None else palette[index]
+            name = " / ".join(v for v in order if VERDICT_COLOURS[v] == index)
+            right.barh(y, count, left=start, color=colour, edgecolor="white",
+                       label=None if name in named else name)
+            named.add(name)
+            right.text(start + count / 2, y, str(count), ha="center", va="center", fontsize=9)
+            start += count
+    right.set_yticks(range(len(kinds)), [name for _, name in kinds])
+    right.invert_yaxis()
+    right.set_xlabel("number of rows of the claims ledger")
+    right.set_title("Verdicts of the claims ledger")
+    right.xaxis.get_major_locator().set_params(integer=True)
+    if rows:
+        right.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.22), ncol=3,
+                     frameon=False)
+    figure.tight_layout()
+    return figure

@@ -93,6 +93,14 @@ class ChapterResults:
             print(f"{name} = {shown}")
         return value
 
+    def glue_texts(self, texts: dict):
+        """Glue every ``name: text`` pair of a mapping (phrases built by a helper)."""
+        for name, text in texts.items():
+            if not isinstance(text, str):
+                raise TypeError(f"glue_texts takes texts; {name!r} is {type(text).__name__}.")
+            self.glue(name, text)
+        return texts
+
     def glue_interval(self, name: str, value, low, high, *, fmt: str = ".3f"):
         """Glue ``value [low, high]`` as text under ``name`` and record all three."""
         self.record(name, value, interval=(low, high))

@@ -44,6 +44,7 @@ def test_every_chapter_renders_without_cell_errors(smoke_book):
     for chapter in CHAPTERS:
         page = _page(build_dir, chapter)
         assert "Traceback" not in page, chapter.name
+        assert "injected-parameters" not in page, chapter.name  # papermill's cell is not shown
         assert build.notebook_errors(build_dir / "executed" / f"{chapter.name}.ipynb") == []
         assert f"finished {chapter.name}" in log  # progress is reported per chapter
     assert (build_dir / "html" / "index.html").is_file()

@@ -460,3 +460,18 @@ def test_ksg_rejects_bad_input(kwargs, match):
     kwargs = {"x": rng.standard_normal(100), "y": rng.standard_normal(100), **kwargs}
     with pytest.raises(ValueError, match=match):
         information.ksg_mutual_information(**kwargs)
+
+
+@pytest.mark.parametrize("dtype, low, high", [(np.int64, -5, 3), (np.int64, 0, 70_000),
+                                              (np.int32, -300, 300), (np.uint8, 0, 255),
+                                              (np.bool_, 0, 2)])
+def test_fast_integer_code_ids_match_numpy_unique_rows(dtype, low, high):
+    from helpers.information import _code_ids
+
+    rng = np.random.default_rng(7)
+    codes = rng.integers(low, high, size=(400, 5)).astype(dtype)
+    codes[200:] = codes[:200]  # many repeated rows
+    _, reference = np.unique(codes, axis=0, return_inverse=True)
+    assert np.array_equal(_code_ids(codes), reference.reshape(-1))
+    assert np.array_equal(information.code_counts(codes),
+                          np.unique(codes, axis=0, return_counts=True)[1])

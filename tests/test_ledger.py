@@ -289,7 +289,9 @@ def test_findings_and_figure_points_come_from_the_results():
 
 def test_execution_statistics_tables_read_the_record():
     rows = ledger.execution_rows(_chapters(), EXECUTION)
-    assert [row["chapter"] for row in rows] == [t for _, t in ledger.CHAPTERS.values()]
+    assert [row["chapter"] for row in rows] == [
+        t for _, t in (*ledger.CHAPTERS.values(), *ledger.APPENDIX_CHAPTERS.values())]
+    assert rows[-1]["profile"] == ledger.NOT_MEASURED  # the appendix did not run here
     assert rows[0]["run time [s]"] == "10.0" and rows[0]["status"] == "executed"
     assert rows[1]["sizes"] == "n_bootstrap = 9"
     assert ledger.training_rows(EXECUTION)[0]["weights"] == "trained"

@@ -576,9 +576,15 @@ def check_parameters(chapters: list[Chapter], parameters: dict) -> None:
             )
 
 
+#: Calls in a chapter's source that train or load networks of the model suite.
+SUITE_CALLS = ("train_suite(", "capacity.book_example(")
+
+
 def uses_suite(chapter: Chapter) -> bool:
-    """Whether a chapter trains or loads the model suite (its source calls ``train_suite``)."""
-    return "train_suite(" in chapter.source.read_text(encoding="utf-8")
+    """Whether a chapter trains or loads the model suite (its source makes a
+    :data:`SUITE_CALLS` call)."""
+    text = chapter.source.read_text(encoding="utf-8")
+    return any(call in text for call in SUITE_CALLS)
 
 
 #: Chapter parameters that change which networks a chapter trains; with any of them the
@@ -649,6 +655,10 @@ def _copy_with_provenance(source: Path, target: Path) -> None:
     import nbformat
 
     notebook = nbformat.read(source, as_version=4)
+    # papermill's injected cell repeats what the note below says; on the page it would be a
+    # stray code cell after the parameters cell
+    notebook.cells = [cell for cell in notebook.cells
+                      if "injected-parameters" not in cell.get("metadata", {}).get("tags", [])]
     recorded = notebook.metadata.get("helpers_build", {})
     profile, data_dir = execution_settings(source)
     if profile:

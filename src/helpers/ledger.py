@@ -55,6 +55,11 @@ CHAPTERS = {
     "lipschitz_regularization": ("05_lipschitz_regularization", "Lipschitz regularization"),
     "mi_comparison": ("06_mi_comparison", "MI comparison"),
 }
+#: Chapters after the conclusion that measure no claim but are executed and timed like the
+#: others (shown on the execution statistics page).
+APPENDIX_CHAPTERS = {
+    "your_own_representation": ("09_your_own_representation", "Your own representation"),
+}
 #: Where the build-time claim is tested: (document name, title).
 EXECUTION_PAGE = ("08_execution_statistics", "Execution statistics")
 #: Verdicts on a claim (as in :data:`helpers.thresholds.VERDICTS`) and on a guideline
@@ -442,13 +447,18 @@ def _speed(r: _Lookup, execution) -> Measurement:
     return Measurement(measured, "cannot be tested", reason)
 
 
-def experiment_entries(execution: dict | None) -> dict:
-    """The execution record's entries for the experiment chapters: ``{chapter: entry}``."""
+def experiment_entries(execution: dict | None, *, appendix: bool = False) -> dict:
+    """The execution record's entries for the experiment chapters: ``{chapter: entry}``.
+
+    With ``appendix`` the appendix chapters (:data:`APPENDIX_CHAPTERS`) are included too; the
+    time-budget claim leaves them out, since the proposal's budget knows nothing of them.
+    """
+    wanted = {**CHAPTERS, **APPENDIX_CHAPTERS} if appendix else CHAPTERS
     entries = {}
     for entry in (execution or {}).get("chapters", []) or []:
         name = str(entry.get("name", ""))
         chapter = name.split("_", 1)[1] if name[:2].isdigit() and "_" in name else name
-        if chapter in CHAPTERS:
+        if chapter in wanted:
             entries[chapter] = entry
     return entries
 
@@ -1191,9 +1201,9 @@ def execution_rows(results: dict, execution: dict | None) -> list[dict]:
     without a results file reads :data:`NOT_MEASURED` in the first group, and without an
     execution record :data:`NOT_AVAILABLE` in the second.
     """
-    entries = experiment_entries(execution)
+    entries = experiment_entries(execution, appendix=True)
     rows = []
-    for chapter, (_, title) in CHAPTERS.items():
+    for chapter, (_, title) in {**CHAPTERS, **APPENDIX_CHAPTERS}.items():
         payload = results.get(chapter)
         entry = entries.get(chapter)
         row = {"chapter": title}
@@ -1237,7 +1247,7 @@ def provenance_rows(results: dict) -> list[dict]:
     ``dataset`` parameter.
     """
     rows = []
-    for chapter, (_, title) in CHAPTERS.items():
+    for chapter, (_, title) in {**CHAPTERS, **APPENDIX_CHAPTERS}.items():
         payload = results.get(chapter)
         if payload is None:
             rows.append({"chapter": title, "data and provenance": NOT_MEASURED})
@@ -1284,7 +1294,8 @@ def package_rows(execution: dict | None) -> list[dict]:
 
 
 
-__all__ = ["ABOUT_FACTOR", "CHAPTERS", "CLAIMS", "CLAIM_VERDICTS", "EXECUTION_FILE", "FINDINGS",
+__all__ = ["ABOUT_FACTOR", "APPENDIX_CHAPTERS", "CHAPTERS", "CLAIMS", "CLAIM_VERDICTS",
+           "EXECUTION_FILE", "FINDINGS",
            "GUIDELINE_VERDICTS", "LEDGER_COLUMNS", "NOT_AVAILABLE", "NOT_MEASURED",
            "NOT_MEASURED_VERDICT", "PROPOSAL_SWEEP_START", "SUMMARY_CHAPTERS", "Claim",
            "Measurement", "ProfileCheck", "ResultsFileError", "accuracy_curves", "data_summary",

@@ -133,3 +133,81 @@ def book_summary_figure(curves: dict, rows: list):
                      frameon=False)
     figure.tight_layout()
     return figure
+
+
+def capacity_report_figure(report):
+    """Capacity curve and probe accuracy of a :class:`helpers.capacity.CapacityReport`.
+
+    Introduced in the appendix "Your own representation"
+    (``notebooks/09_your_own_representation``). Left: ``C_num`` with its certified bounds,
+    the occupied cells and the Miller-Madow entropy of the codes (with its interval) against
+    precision, under the ``log2 n`` ceiling. Right: linear-probe accuracy against precision
+    with its 95% interval, full precision dotted, and the collapse threshold dashed; without
+    labels the panel says so.
+    """
+    import pandas as pd
+
+    palette = sns.color_palette("colorblind", 10)
+    frame = pd.DataFrame(report.capacity)
+    figure, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2))
+    left.fill_between(frame.p, frame["C_num lower"], frame["C_num upper"], color=palette[0],
+                      alpha=0.2, linewidth=0, label="certified bounds on log₂ N_ε")
+    left.plot(frame.p, frame.C_num, "o-", color=palette[0], label="C_num (greedy net)")
+    left.plot(frame.p, frame["log2 cells"], "s--", color=palette[1],
+              label="log₂ occupied cells")
+    left.errorbar(frame.p, frame["miller-madow"],
+                  yerr=[frame["miller-madow"] - frame["miller-madow low"],
+                        frame["miller-madow high"] - frame["miller-madow"]],
+                  fmt="^:", color=palette[2], capsize=3, label="H(Z_q), Miller-Madow")
+    draw_sample_ceiling(left, report.n_measured)
+    left.set_xlabel(BITS_LABEL)
+    left.set_ylabel("bits")
+    left.set_title("Capacity and entropy")
+    left.legend(fontsize=8, loc="lower right")
+    if report.probes:
+        rows = [row for row in report.probes if row["p"] is not None]
+        bits = [row["p"] for row in rows]
+        accuracy = np.array([row["accuracy"] for row in rows])
+        low = np.array([row["ci_low"] for row in rows])
+        high = np.array([row["ci_high"] for row in rows])
+        right.errorbar(bits, accuracy, yerr=[accuracy - low, high - accuracy], fmt="o-",
+                       color=palette[0], capsize=3, label="probe on the quantized codes")
+        full = report.probes[0]["accuracy"]
+        right.axhline(full, color="0.3", linestyle=":", label=f"full precision ({full:.3f})")
+        right.axhspan(full - 0.05, full, color="0.9", zorder=0, label="within 5 points")
+        threshold = report.collapse["threshold"]
+        if np.isfinite(threshold):
+            right.axvline(threshold, color=palette[3], linestyle="--",
+                          label=f"collapse threshold p = {threshold:g}")
+        right.legend(fontsize=8, loc="lower right")
+    else:
+        right.text(0.5, 0.5, "no labels in the file:\nno probe", ha="center", va="center",
+                   transform=right.transAxes)
+    right.set_xlabel(BITS_LABEL)
+    right.set_ylabel("linear-probe test accuracy [fraction]")
+    right.set_title("What a linear probe still finds")
+    figure.tight_layout()
+    return figure
+
+
+def precision_map_figure(report):
+    """Heatmap of probe accuracy over (principal components k, precision p) of a report.
+
+    Introduced in the appendix "Your own representation"; the map comes from
+    :func:`helpers.probes.precision_dimension_map`. Without labels the figure says so.
+    """
+    figure, ax = plt.subplots(figsize=(7, 3.8))
+    if report.precision_map:
+        data = np.array(report.precision_map["accuracy"], dtype=float)
+        columns = [f"{p:g}" if p is not None else "full" for p in report.precision_map["bits"]]
+        sns.heatmap(data, annot=True, fmt=".2f", cmap="cividis", ax=ax, xticklabels=columns,
+                    yticklabels=report.precision_map["k"],
+                    cbar_kws={"label": "probe test accuracy [fraction]"})
+        ax.set_xlabel("precision p [bits]")
+        ax.set_ylabel("principal components k")
+    else:
+        ax.text(0.5, 0.5, "no labels in the file: no map", ha="center", va="center",
+                transform=ax.transAxes)
+        ax.set_axis_off()
+    figure.tight_layout()
+    return figure

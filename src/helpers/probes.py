@@ -348,5 +348,52 @@ def probe_curve(train_Z, train_y, test_Z, test_y, bits_list: Sequence[float | No
     return ProbeCurve(bits=bits_list, results=results, seconds=time.perf_counter() - start_all)
 
 
+def precision_dimension_map(train_Z, train_y, test_Z, test_y, dims, bits, *, seed: int = 0,
+                            C: float = 1.0, max_iter: int = 200):
+    """Probe accuracy for every pair (principal components ``k``, precision ``p``).
+
+    Introduced in the chapter "Precision lower bound" (its precision-against-dimension map)
+    and reused by the appendix "Your own representation". For each ``k`` the representations
+    are projected on the first ``k`` principal components of ``train_Z``; the projection is
+    normalized to the unit cube in the book's way (one global minimum and maximum, fitted on
+    the training projection), rounded to the grid ``2**-p``, and a probe is fitted on the
+    result. The last column is the projection at full precision. No bootstrap: a map of
+    point accuracies.
+
+    Parameters
+    ----------
+    train_Z, train_y, test_Z, test_y :
+        As in :func:`probe_accuracy`.
+    dims : sequence of int
+        Numbers of components; those above the representation's width are left out.
+    bits : sequence of float
+        Precisions (columns, in the order given).
+    seed : int
+        Seed of the PCA's randomized solver.
+
+    Returns
+    -------
+    (list of int, numpy.ndarray)
+        The ``k`` kept, and accuracies of shape ``(len(ks), len(bits) + 1)``.
+    """
+    from sklearn.decomposition import PCA
+
+    train_Z, train_y, test_Z, test_y = _check_inputs(train_Z, train_y, test_Z, test_y)
+    bits = [float(p) for p in bits]
+    if not bits or any(not np.isfinite(p) or p <= 0 for p in bits):
+        raise ValueError(f"bits must be a non-empty list of precisions > 0, got {bits}.")
+    ks = sorted({int(k) for k in dims if 1 <= int(k) <= min(train_Z.shape)})
+    if not ks:
+        raise ValueError(f"no number of components in {list(dims)} fits a representation of "
+                         f"width {train_Z.shape[1]} with {train_Z.shape[0]} training rows.")
+    grid = np.full((len(ks), len(bits) + 1), np.nan)
+    for i, k in enumerate(ks):
+        pca = PCA(n_components=k, random_state=seed).fit(train_Z)
+        curve = probe_curve(pca.transform(train_Z), train_y, pca.transform(test_Z), test_y,
+                            [*bits, None], n_bootstrap=0, seed=seed, C=C, max_iter=max_iter)
+        grid[i] = curve.accuracy
+    return ks, grid
+
+
 __all__ = ["N_BOOTSTRAP", "ProbeCurve", "ProbeResult", "bootstrap_interval", "probe_accuracy",
-           "probe_curve"]
+           "precision_dimension_map", "probe_curve"]

@@ -148,3 +148,31 @@ def test_probe_curve_default_quantizer_is_the_books():
     default = probe_curve(*data, [1, 3], n_bootstrap=0)
     explicit = probe_curve(*data, [1, 3], quantizer=books, n_bootstrap=0)
     np.testing.assert_array_equal(default.accuracy, explicit.accuracy)
+
+
+def test_precision_dimension_map_matches_a_plain_pca_then_probe():
+    from sklearn.decomposition import PCA
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.preprocessing import StandardScaler
+
+    from helpers.probes import precision_dimension_map
+    from helpers.quantize import fit_unit_cube, quantize
+
+    rng = np.random.default_rng(2)
+    y = rng.integers(0, 3, 300)
+    z = rng.normal(size=(300, 6)) + np.eye(6)[y] * 3
+    ks, grid = precision_dimension_map(z[:200], y[:200], z[200:], y[200:], [2, 4, 50], [1, 3])
+    assert ks == [2, 4] and grid.shape == (2, 3)  # 50 components do not fit 6 coordinates
+    for i, k in enumerate(ks):
+        pca = PCA(n_components=k, random_state=0).fit(z[:200])
+        train, test = pca.transform(z[:200]), pca.transform(z[200:])
+        scaler = fit_unit_cube(train)
+        for j, p in enumerate([1, 3, None]):
+            a, b = ((train, test) if p is None else
+                    (quantize(scaler.transform(train), p), quantize(scaler.transform(test), p)))
+            standard = StandardScaler().fit(a)
+            model = LogisticRegression(max_iter=200).fit(standard.transform(a), y[:200])
+            expected = np.mean(model.predict(standard.transform(b)) == y[200:])
+            assert grid[i, j] == pytest.approx(expected)
+    with pytest.raises(ValueError, match="no number of components"):
+        precision_dimension_map(z[:200], y[:200], z[200:], y[200:], [10], [1])

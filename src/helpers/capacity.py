@@ -44,7 +44,9 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import sys
+import tempfile
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -324,13 +326,22 @@ def save_representations(path, train, test=None, *, train_labels=None,
     if test is None and len(arrays) > 1:
         raise ValueError("labels need a test split: pass test=... and an .npz path.")
     with atomic_path(path) as temporary:
-        with open(temporary, "wb") as handle:
-            if test is None:
-                np.save(handle, np.asarray(train))
-            else:
-                np.savez(handle, **{k: np.asarray(v) for k, v in arrays.items()
-                                    if v is not None})
-    load_representations(path)  # the file must be one the reader accepts
+        # written and checked under the final name's suffix in a private folder, then moved
+        # into place: a file the reader would refuse is never left at ``path``
+        with tempfile.TemporaryDirectory(dir=path.parent) as folder:
+            draft = Path(folder) / path.name
+            with open(draft, "wb") as handle:
+                if test is None:
+                    np.save(handle, np.asarray(train))
+                else:
+                    np.savez(handle, **{k: np.asarray(v) for k, v in arrays.items()
+                                        if v is not None})
+            try:
+                load_representations(draft)
+            except RepresentationFileError as error:
+                raise RepresentationFileError(str(error).replace(str(draft), str(path))) \
+                    from None
+            os.replace(draft, temporary)
     return path
 
 

@@ -353,3 +353,71 @@ def test_deterministic_restores_global_state():
     assert (random.random(), np.random.random(), torch.rand(1)) == expected  # noqa: NPY002
     assert torch.get_num_threads() == threads
     assert not torch.are_deterministic_algorithms_enabled()
+
+
+# --------------------------------------------------------------------------- recipe and resuming
+
+RECIPE = dict(augment="flip-crop", schedule="onecycle", label_smoothing=0.1, weight_decay=1e-3)
+
+
+@needs_torch
+@pytest.mark.parametrize("recipe", [RECIPE, dict(precision="bfloat16", **RECIPE)])
+def test_an_interrupted_training_resumes_to_the_same_weights(tmp_path, monkeypatch, recipe):
+    from helpers import train as train_module
+
+    data = tiny_images()
+    kwargs = dict(seed=5, epochs=3, batch_size=32, progress=False, spectral_norm=True,
+                  **recipe)
+    whole = train_model("cnn-mnist", data, cache_dir=tmp_path / "whole", log=None, **kwargs)
+
+    def interrupt(epoch):
+        if epoch == 2:
+            raise KeyboardInterrupt("the build was stopped")
+
+    monkeypatch.setattr(train_module, "_after_epoch_hook", interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        train_model("cnn-mnist", data, cache_dir=tmp_path / "cut", log=None, **kwargs)
+    checkpoints = list((tmp_path / "cut" / "checkpoints").glob("*.pt"))
+    assert [p.stem for p in checkpoints] == [whole.key_hash]  # saved under the final key
+    monkeypatch.setattr(train_module, "_after_epoch_hook", None)
+    lines = []
+    resumed = train_model("cnn-mnist", data, cache_dir=tmp_path / "cut", log=lines.append,
+                          **kwargs)
+    assert any("resuming cnn-mnist on tiny-images after epoch 2 of 3" in line for line in lines)
+    assert resumed.key_hash == whole.key_hash and not resumed.cache_hit
+    assert _same_weights(resumed, whole)
+    assert [h["loss"] for h in resumed.history] == [h["loss"] for h in whole.history]
+    assert not list((tmp_path / "cut" / "checkpoints").glob("*.pt"))  # removed once cached
+
+
+@needs_torch
+def test_recipe_settings_enter_the_key_only_when_used_and_are_checked(tmp_path):
+    data = tiny_images()
+    plain = train_model("cnn-mnist", data, cache_dir=tmp_path, log=None, **FAST)
+    assert set(plain.key["training"]).isdisjoint(RECIPE) - {"weight_decay"}
+    assert "precision" not in plain.key["training"]
+    tuned = train_model("cnn-mnist", data, cache_dir=tmp_path, log=None, **FAST, **RECIPE)
+    assert tuned.key["training"]["augment"] == "flip-crop" and tuned.key_hash != plain.key_hash
+    assert tuned.images_per_second > 0
+    for bad, match in ((dict(augment="rotate"), "augment must be one of"),
+                       (dict(schedule="cosine"), "schedule must be one of"),
+                       (dict(precision="float16"), "precision must be one of"),
+                       (dict(label_smoothing=1.5), "label_smoothing")):
+        with pytest.raises(ValueError, match=match):
+            train_model("cnn-mnist", data, cache_dir=tmp_path, log=None, **FAST, **bad)
+
+
+def test_flip_crop_matches_a_plain_per_image_reference():
+    from helpers.train import CROP_PADDING, _flip_crop
+
+    images = torch.rand(5, 2, 6, 6)
+    out = _flip_crop(images, torch.Generator().manual_seed(4))
+    generator = torch.Generator().manual_seed(4)  # the same draws, one image at a time
+    flip = torch.rand(5, generator=generator) < 0.5
+    offsets = torch.randint(0, 2 * CROP_PADDING + 1, (2, 5), generator=generator)
+    for i in range(5):
+        image = images[i].flip(2) if flip[i] else images[i]
+        padded = torch.nn.functional.pad(image, (CROP_PADDING,) * 4)
+        dy, dx = int(offsets[0, i]), int(offsets[1, i])
+        assert torch.equal(out[i], padded[:, dy:dy + 6, dx:dx + 6])
+    assert flip.any() and not flip.all()  # both branches were exercised

@@ -12,8 +12,14 @@ Subcommands
 ``matmul``
     Measures the float32 and float64 matrix-multiply throughput (GFLOP/s) of numpy's BLAS
     (and torch's, when installed), the ceiling for the engine's products.
+``training``
+    Training throughput (images per second) of the suite's image models on random inputs of
+    the proposal's sizes: the old setting (float32, one thread, batch 64) against the
+    ``full`` profile's recipe (bfloat16 autocast with channels-last, the profile's batch
+    size, every core, augmentation included). ``python -m helpers.bench training``.
 
-Both print one JSON object with ``--json`` (``matmul`` always does), else a summary.
+``covering`` prints one JSON object with ``--json``, else a summary; the others always print
+JSON.
 """
 
 from __future__ import annotations
@@ -301,7 +307,75 @@ def build_parser() -> argparse.ArgumentParser:
     mm.add_argument("--repeats", type=int, default=5)
     mm.add_argument("--seed", type=int, default=0)
     mm.add_argument("--json", action="store_true", help="accepted; output is always JSON")
+    tr = commands.add_parser("training", help="training images per second, before and after")
+    tr.add_argument("--models", nargs="+", default=["cnn-mnist", "cnn-cifar", "resnet8"])
+    tr.add_argument("--seconds", type=float, default=8.0, help="timed seconds per setting")
+    tr.add_argument("--json", action="store_true", help="accepted; output is always JSON")
     return parser
+
+
+def _time_training(model_name: str, *, precision: str, batch_size: int, threads: int,
+                   augment: str | None, seconds: float, spectral_norm: bool = False) -> float:
+    """Images per second of training steps of a suite image model on random inputs."""
+    import torch
+
+    from ._threads import torch_threads
+    from .models import build_model
+    from .train import _flip_crop
+
+    size, channels = (28, 1) if model_name == "cnn-mnist" else (32, 3)
+    with torch_threads(threads):
+        torch.manual_seed(0)
+        model = build_model(model_name, in_channels=channels, image_size=size,
+                            spectral_norm=spectral_norm)
+        fast = precision == "bfloat16"
+        if fast:
+            model = model.to(memory_format=torch.channels_last)
+        optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+        images = torch.rand(batch_size, channels, size, size)
+        labels = torch.randint(0, 10, (batch_size,))
+        generator = torch.Generator().manual_seed(0)
+
+        def step():
+            batch = _flip_crop(images, generator) if augment else images
+            if fast:
+                batch = batch.contiguous(memory_format=torch.channels_last)
+            optimizer.zero_grad(set_to_none=True)
+            if fast:
+                with torch.autocast("cpu", dtype=torch.bfloat16):
+                    logits = model(batch)
+            else:
+                logits = model(batch)
+            torch.nn.functional.cross_entropy(logits.float(), labels).backward()
+            optimizer.step()
+
+        for _ in range(2):
+            step()
+        done, started = 0, time.perf_counter()
+        while time.perf_counter() - started < seconds:
+            step()
+            done += batch_size
+        return done / (time.perf_counter() - started)
+
+
+def bench_training(args) -> dict:
+    from .suite import PROFILES
+
+    specs = {spec.model: spec for spec in PROFILES["full"].specs}
+    rows = []
+    for name in args.models:
+        spec = specs[name]
+        before = _time_training(name, precision="float32", batch_size=64, threads=1,
+                                augment=None, seconds=args.seconds)
+        after = _time_training(name, precision=spec.precision, batch_size=spec.batch_size,
+                               threads=os.cpu_count() or 1, augment=spec.augment,
+                               seconds=args.seconds)
+        rows.append({"model": name, "before_images_per_second": round(before, 1),
+                     "after_images_per_second": round(after, 1),
+                     "speed_up": round(after / before, 2),
+                     "after": {"precision": spec.precision, "batch_size": spec.batch_size,
+                               "threads": os.cpu_count() or 1, "augment": spec.augment}})
+    return {"benchmark": "training", "cpu_count": os.cpu_count(), "models": rows}
 
 
 def main(argv=None) -> int:
@@ -311,6 +385,8 @@ def main(argv=None) -> int:
             raise SystemExit("need --n >= 2, --d >= 1 and --eps-count >= 1")
         result = bench_covering(args)
         print(json.dumps(result) if args.json else _summary_covering(result))
+    elif args.command == "training":
+        print(json.dumps(bench_training(args)))
     else:
         print(json.dumps(bench_matmul(args)))
     return 0

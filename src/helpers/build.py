@@ -604,12 +604,15 @@ def train_stage(build_dir: Path, *, profile: str, data_dir: str | None) -> dict:
     started = time.perf_counter()
     cache = os.environ.get(CACHE_DIR_VARIABLE, str(build_dir / "cache"))
     print(f"training stage: the {profile!r} model suite (cache {cache})", flush=True)
+    # the stage runs alone, before the chapters, so training can use every core
     suite = train_suite(profile, include_smooth=True, data_dir=data_dir, cache_dir=cache,
-                        progress=True, log=None)
+                        progress=True, log=None, num_threads=os.cpu_count() or 1)
     for record in suite:
         origin = "cache hit" if record.cache_hit else f"trained in {record.seconds:.0f} s"
+        speed = _images_per_second(record)
+        rate = f", {speed:,.0f} per s" if speed else ""
         print(f"  {record.label:28s} {record.data_label:36s} test accuracy "
-              f"{record.test_accuracy:.3f} ({origin})", flush=True)
+              f"{record.test_accuracy:.3f} ({origin}{rate})", flush=True)
     for item in suite.skipped:
         print(f"  skipped {item.name}: {item.reason}", flush=True)
     seconds = time.perf_counter() - started
@@ -617,9 +620,16 @@ def train_stage(build_dir: Path, *, profile: str, data_dir: str | None) -> dict:
     return {"seconds": round(seconds, 1),
             "networks": [{"label": r.label, "data": r.data_label,
                           "test_accuracy": round(r.test_accuracy, 4),
-                          "cache_hit": r.cache_hit, "seconds": round(r.seconds, 1)}
+                          "cache_hit": r.cache_hit, "seconds": round(r.seconds, 1),
+                          "epochs": r.epochs, "images_per_second": _images_per_second(r)}
                          for r in suite],
             "skipped": [{"name": item.name, "reason": item.reason} for item in suite.skipped]}
+
+
+def _images_per_second(record) -> float | None:
+    """Training throughput of a suite record (inputs per second), when it was recorded."""
+    speed = getattr(record.trained, "images_per_second", None)
+    return round(float(speed), 1) if speed else None
 
 
 # ---------------------------------------------------------------------------------------------

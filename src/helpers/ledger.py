@@ -1266,12 +1266,15 @@ def provenance_rows(results: dict) -> list[dict]:
 
 
 def training_rows(execution: dict | None) -> list[dict]:
-    """The training stage's networks: label, data, test accuracy, cache hit, seconds."""
+    """The training stage's networks: label, data, test accuracy, cache hit, seconds, epochs
+    and training throughput (inputs per second; "—" where an older record lacks them)."""
     training = (execution or {}).get("training_stage") or {}
     return [{"network": n.get("label"), "data": n.get("data"),
              "test accuracy": n.get("test_accuracy"),
              "weights": "cache hit" if n.get("cache_hit") else "trained",
-             "training [s]": n.get("seconds")} for n in training.get("networks") or []]
+             "training [s]": n.get("seconds"), "epochs": n.get("epochs") or "—",
+             "inputs per s": n.get("images_per_second") or "—"}
+            for n in training.get("networks") or []]
 
 
 def machine_text(execution: dict | None) -> str:

@@ -78,6 +78,8 @@ class ModelSpec:
     n_train, n_test : int or None
         Stratified subsample sizes (``None`` = the whole split).
     epochs, batch_size, lr, width : training settings for :func:`helpers.train.train_model`.
+    weight_decay, augment, schedule, label_smoothing, precision : the training recipe, passed
+        to :func:`helpers.train.train_model` (its defaults: none of them).
     model_kwargs : dict
         Further model arguments (``n_layers`` for the transformer, say).
     stand_in : str or None
@@ -94,6 +96,18 @@ class ModelSpec:
     width: float = 1.0
     model_kwargs: dict = field(default_factory=dict)
     stand_in: str | None = None
+    weight_decay: float = 0.0
+    augment: str | None = None
+    schedule: str = "constant"
+    label_smoothing: float = 0.0
+    precision: str = "float32"
+
+    @property
+    def recipe(self) -> dict:
+        """The recipe settings, as :func:`helpers.train.train_model` keywords."""
+        return {"weight_decay": self.weight_decay, "augment": self.augment,
+                "schedule": self.schedule, "label_smoothing": self.label_smoothing,
+                "precision": self.precision}
 
     def __post_init__(self):
         object.__setattr__(self, "model", canonical_model_name(self.model))
@@ -366,6 +380,8 @@ class SuiteRecord:
             "train accuracy": round(self.train_accuracy, 4),
             "test accuracy": round(self.test_accuracy, 4),
             "training [s]": round(self.seconds, 1),
+            "inputs per s": (round(float(self.trained.images_per_second))
+                             if getattr(self.trained, "images_per_second", None) else None),
             "weights": "cache hit" if self.cache_hit else "trained now",
         }
 
@@ -551,7 +567,7 @@ def _variants(spec: ModelSpec, profile: SuiteProfile, spectral_norm: tuple, smoo
 
 
 def train_suite(profile="default", *, models=None, spectral_norm=None, include_smooth=False,
-                seed: int = 0, data_dir=None, cache_dir=None, device="cpu",
+                seed: int = 0, data_dir=None, cache_dir=None, device="auto",
                 num_threads: int | None = 1, log=print, progress: bool = False,
                 refresh: bool = False) -> Suite:
     """Train (or load from the cache) every model of a profile and extract representations.
@@ -574,8 +590,11 @@ def train_suite(profile="default", *, models=None, spectral_norm=None, include_s
         Data directory for the real datasets (else ``$HELPERS_DATA_DIR``, else ``./data``).
     cache_dir : path, optional
         Overrides ``$HELPERS_CACHE_DIR``.
-    device : {"cpu", "cuda", "auto"}
-        Passed to :func:`helpers.train.train_model` (part of the cache key).
+    device : {"auto", "cpu", "cuda"}
+        Where training and representation extraction run; passed to
+        :func:`helpers.train.train_model` (the device type is part of the cache key).
+        ``"auto"`` uses CUDA when torch sees a GPU (as in Colab) and the CPU otherwise.
+        The records' models are moved to the CPU afterwards, where the chapters analyse them.
     num_threads : int or None
         torch threads while training and extracting representations (one by default; see
         the module docstring).
@@ -632,13 +651,15 @@ def train_suite(profile="default", *, models=None, spectral_norm=None, include_s
                 lr=spec.lr, spectral_norm=sn, activation=activation, width=spec.width,
                 model_kwargs=model_kwargs, profile=profile.name, cache_dir=cache_dir,
                 device=device, num_threads=num_threads, progress=progress, log=log,
-                refresh=refresh,
+                refresh=refresh, **spec.recipe,
             )
             with _torch_threads(num_threads):
                 train_Z = extract_representations(trained, splits, "train",
                                                   cache_dir=cache_dir, log=log, refresh=refresh)
                 test_Z = extract_representations(trained, splits, "test",
                                                  cache_dir=cache_dir, log=log, refresh=refresh)
+            # the chapters' analyses (curvature, Lipschitz bounds) run on the CPU copy
+            trained.model.cpu()
             records.append(SuiteRecord(
                 model=spec.model, spectral_norm=sn, dataset=splits.name, source=splits.source,
                 stand_in=spec.stand_in, representation_dim=int(trained.representation_dim),
@@ -697,6 +718,7 @@ def retrain(record: SuiteRecord, *, cache_dir=None, log=None, num_threads: int |
         train_Z, test_Z = (extract_representations(trained, record.data, split,
                                                    cache_dir=cache_dir, log=log)
                            for split in ("train", "test"))
+    trained.model.cpu()
     return replace(record, train_Z=np.asarray(train_Z, dtype=np.float32),
                    test_Z=np.asarray(test_Z, dtype=np.float32),
                    train_accuracy=float(trained.train_accuracy),

@@ -23,14 +23,15 @@ import copy
 import random
 import sys
 import time
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field, replace
 
 import numpy as np
 import torch
 from torch import nn
 
-from .cache import array_fingerprint, cached_result
+from ._io import atomic_path
+from .cache import array_fingerprint, cached_result, key_hash
 from .models import (
     TEXT_MODELS,
     RepresentationModel,
@@ -40,11 +41,23 @@ from .models import (
     canonical_model_name,
     rebuild_model,
 )
+from .settings import cache_dir as _cache_dir
 
 #: Samples per forward pass when evaluating or extracting representations.
 EVAL_BATCH_SIZE = 512
 #: Default inverse temperature of the loss for spectrally normalized image models.
 SPECTRAL_NORM_LOGIT_SCALE = 16.0
+#: Training recipes (:func:`train_model`): augmentations, learning-rate schedules and
+#: forward-pass precisions, and the defaults that keep a cache key unchanged.
+AUGMENTATIONS = (None, "flip-crop")
+SCHEDULES = ("constant", "onecycle")
+PRECISIONS = ("float32", "bfloat16")
+RECIPE_DEFAULTS = {"augment": None, "schedule": "constant", "label_smoothing": 0.0,
+                   "precision": "float32"}
+#: Padding of the random crop of ``augment="flip-crop"``, in pixels.
+CROP_PADDING = 4
+#: Called after every epoch's checkpoint with the epoch number (tests interrupt training here).
+_after_epoch_hook = None
 
 
 def default_logit_scale(model_name: str, spectral_norm: bool) -> float:
@@ -90,6 +103,10 @@ class TrainedModel:
     snapshots : list of dict or None
         State dicts after each epoch, when trained with ``snapshots=True``
         (:func:`snapshot_models` rebuilds them as models).
+    images_per_second : float or None
+        Training throughput (images or texts per second over the epochs, without
+        evaluation), as measured when it ran; ``None`` for weights cached before it was
+        recorded.
     key : dict
         The cache key of the weights; ``key_hash`` names the entry.
     dataset_name : str
@@ -113,6 +130,7 @@ class TrainedModel:
     dataset_name: str = ""
     device: str = "cpu"
     snapshots: list | None = field(default=None, repr=False)
+    images_per_second: float | None = None
 
     @property
     def representation_dim(self) -> int:
@@ -279,9 +297,11 @@ def train_model(model_name: str, dataset_splits, *, seed: int = 0, epochs: int =
                 weight_decay: float = 0.0, logit_scale: float | None = None,
                 width: float = 1.0, val_fraction: float = 0.0,
                 patience: int | None = None, max_vocab: int = 5000, min_count: int = 2,
-                max_length: int = 64, model_kwargs: dict | None = None, device="cpu",
+                max_length: int = 64, model_kwargs: dict | None = None, device="auto",
                 num_threads: int | None = None, progress: bool = True, log=print,
-                refresh: bool = False, snapshots: bool = False) -> TrainedModel:
+                refresh: bool = False, snapshots: bool = False, augment: str | None = None,
+                schedule: str = "constant", label_smoothing: float = 0.0,
+                precision: str = "float32", checkpoint: bool = True) -> TrainedModel:
     """Train (or load from the cache) one model on a dataset.
 
     Parameters
@@ -317,8 +337,10 @@ def train_model(model_name: str, dataset_splits, *, seed: int = 0, epochs: int =
         count, and tokens per text. The tokenizer is built from the training part only.
     model_kwargs : dict, optional
         Further arguments for :func:`~helpers.models.build_model` (e.g. ``n_layers``).
-    device : {"cpu", "cuda", "auto"}
-        CPU by default, for bit-reproducible weights.
+    device : {"auto", "cpu", "cuda"}
+        ``"auto"`` (the default) trains on CUDA when torch sees a GPU, as in Colab, and on
+        the CPU otherwise. The device type is part of the cache key, so CPU results are the
+        same as with ``"cpu"``.
     num_threads : int, optional
         torch CPU threads during training (restored afterwards); ``None`` keeps the current
         setting.
@@ -332,6 +354,28 @@ def train_model(model_name: str, dataset_splits, *, seed: int = 0, epochs: int =
         Also keep the weights after every epoch (``TrainedModel.snapshots``), for measuring a
         quantity along training (chapter "Lipschitz regularization"). Part of the cache key
         only when true, so it never changes the key of an ordinary run.
+    augment : {None, "flip-crop"}
+        Image models: each batch is augmented on the fly by a random horizontal flip and a
+        random crop of the image padded by 4 pixels (zeros), the standard CIFAR-10 recipe.
+    schedule : {"constant", "onecycle"}
+        Learning rate: constant ``lr``, or a one-cycle schedule that warms up to ``lr`` over
+        the first 25% of the steps and anneals (cosine) to almost zero.
+    label_smoothing : float
+        Label smoothing of the cross-entropy (0 = none).
+    precision : {"float32", "bfloat16"}
+        ``"bfloat16"`` runs the forward pass under :func:`torch.autocast` in bfloat16 (on
+        CPUs with AMX or AVX-512 BF16 several times faster; image models then also use the
+        channels-last memory layout); weights, optimizer and loss stay in float32, and
+        evaluation and representations are computed in float32.
+    checkpoint : bool
+        Save the whole training state after every epoch (atomically, under
+        ``<cache>/checkpoints``) and resume from it when a run was interrupted: the resumed
+        run ends with the same weights as an uninterrupted one. The checkpoint is removed
+        once the weights are in the cache. Not part of the cache key.
+
+    The settings ``augment``, ``schedule``, ``label_smoothing`` and ``precision`` enter the
+    cache key only when they differ from their defaults, so they never change the key of a
+    run that does not use them.
 
     Returns
     -------
@@ -348,11 +392,21 @@ def train_model(model_name: str, dataset_splits, *, seed: int = 0, epochs: int =
         raise ValueError(f"lr must be > 0, got {lr!r}.")
     if not (0.0 <= val_fraction < 1.0):
         raise ValueError(f"val_fraction must be in [0, 1), got {val_fraction!r}.")
+    if augment not in AUGMENTATIONS:
+        raise ValueError(f"augment must be one of {AUGMENTATIONS}, got {augment!r}.")
+    if schedule not in SCHEDULES:
+        raise ValueError(f"schedule must be one of {SCHEDULES}, got {schedule!r}.")
+    if precision not in PRECISIONS:
+        raise ValueError(f"precision must be one of {PRECISIONS}, got {precision!r}.")
+    if not (isinstance(label_smoothing, (int, float)) and 0.0 <= label_smoothing < 1.0):
+        raise ValueError(f"label_smoothing must be in [0, 1), got {label_smoothing!r}.")
     if patience is not None and val_fraction == 0.0:
         raise ValueError("early stopping (patience) needs a validation split: set val_fraction.")
     if not isinstance(profile, str):
         raise ValueError(f"profile must be a profile name (str), got {profile!r}.")
     is_text = name in TEXT_MODELS
+    if augment is not None and is_text:
+        raise ValueError(f"augment={augment!r} is for image models; {name} reads texts.")
     if is_text != _is_text(dataset_splits.train.inputs):
         kind = "texts" if _is_text(dataset_splits.train.inputs) else "images"
         raise ValueError(f"model {name} does not fit dataset {dataset_splits.name!r}, which "
@@ -378,6 +432,9 @@ def train_model(model_name: str, dataset_splits, *, seed: int = 0, epochs: int =
                         max_length=int(max_length))
     if snapshots:
         training["snapshots"] = True
+    recipe = {"augment": augment, "schedule": schedule,
+              "label_smoothing": float(label_smoothing), "precision": precision}
+    training.update({k: v for k, v in recipe.items() if v != RECIPE_DEFAULTS[k]})
     key = {
         "model": {"name": name, "spectral_norm": bool(spectral_norm),
                   "activation": activation, "width": float(width), **model_kwargs},
@@ -389,6 +446,9 @@ def train_model(model_name: str, dataset_splits, *, seed: int = 0, epochs: int =
     description = (f"weights of {name} ({'spectral norm' if spectral_norm else 'no spectral norm'}"
                    f", {activation}) on {dataset_splits.name}, seed {seed}, profile {profile}")
 
+    checkpoint_path = (_cache_dir(cache_dir) / "checkpoints"
+                       / f"{key_hash(key, 'weights')}.pt") if checkpoint else None
+
     def compute():
         return _fit(name, dataset_splits, train_labels, test_labels, n_classes=n_classes,
                     seed=int(seed), epochs=int(epochs), batch_size=int(batch_size),
@@ -397,10 +457,15 @@ def train_model(model_name: str, dataset_splits, *, seed: int = 0, epochs: int =
                     activation=activation, width=width, val_fraction=val_fraction,
                     patience=patience, max_vocab=max_vocab, min_count=min_count,
                     max_length=max_length, model_kwargs=model_kwargs, device=torch_device,
-                    num_threads=num_threads, progress=progress, log=log, snapshots=snapshots)
+                    num_threads=num_threads, progress=progress, log=log, snapshots=snapshots,
+                    augment=augment, schedule=schedule,
+                    label_smoothing=float(label_smoothing), precision=precision,
+                    checkpoint_path=checkpoint_path)
 
     result = cached_result(key, compute, kind="weights", cache_dir=cache_dir, log=log,
                            description=description, refresh=refresh)
+    if checkpoint_path is not None:
+        checkpoint_path.unlink(missing_ok=True)  # the weights are in the cache now
     payload = result.value
     model = rebuild_model(payload["config"])
     model.load_state_dict(payload["state_dict"])
@@ -416,17 +481,54 @@ def train_model(model_name: str, dataset_splits, *, seed: int = 0, epochs: int =
         tokenizer=tokenizer, key=key, key_hash=result.key_hash,
         dataset_name=dataset_splits.name, device=torch_device.type,
         snapshots=payload.get("snapshots"),
+        images_per_second=payload.get("images_per_second"),
     )
     if log is not None:
         log(trained.summary())
     return trained
 
 
+def _flip_crop(images, generator, padding: int = CROP_PADDING):
+    """Random horizontal flip and random crop (zero padding) of a batch ``(B, C, H, W)``.
+
+    Draws from ``generator`` only, so a resumed run draws the same augmentations.
+    """
+    b, _, h, w = images.shape
+    flip = torch.rand(b, generator=generator) < 0.5
+    offsets = torch.randint(0, 2 * padding + 1, (2, b), generator=generator)
+    images = torch.where(flip.view(b, 1, 1, 1).to(images.device), images.flip(3), images)
+    padded = nn.functional.pad(images, (padding, padding, padding, padding))
+    rows = (offsets[0].view(b, 1) + torch.arange(h)).to(images.device)
+    cols = (offsets[1].view(b, 1) + torch.arange(w)).to(images.device)
+    batch_index = torch.arange(b, device=images.device).view(b, 1, 1, 1)
+    channel_index = torch.arange(images.shape[1], device=images.device).view(1, -1, 1, 1)
+    return padded[batch_index, channel_index, rows.view(b, 1, h, 1), cols.view(b, 1, 1, w)]
+
+
+def _save_checkpoint(path, state: dict) -> None:
+    with atomic_path(path) as temporary:
+        torch.save(state, temporary)
+
+
+def _load_checkpoint(path, log):
+    if path is None or not path.is_file():
+        return None
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=False)
+    except Exception as error:  # a damaged checkpoint only costs the epochs it held
+        if log is not None:
+            log(f"ignoring the unreadable checkpoint {path} ({type(error).__name__}); "
+                "training from the start")
+        return None
+    return state
+
+
 def _fit(name, splits, train_labels, test_labels, *, n_classes, seed, epochs, batch_size, lr,
          weight_decay, logit_scale, spectral_norm, activation, width, val_fraction, patience,
          max_vocab, min_count, max_length, model_kwargs, device, num_threads, progress,
-         log, snapshots=False) -> dict:
-    """Train from scratch; return the cache payload."""
+         log, snapshots=False, augment=None, schedule="constant", label_smoothing=0.0,
+         precision="float32", checkpoint_path=None) -> dict:
+    """Train from scratch, or resume from ``checkpoint_path``; return the cache payload."""
     from tqdm import tqdm
 
     start = time.perf_counter()
@@ -452,7 +554,9 @@ def _fit(name, splits, train_labels, test_labels, *, n_classes, seed, epochs, ba
             model = build_model(name, in_channels=int(shape[1]), image_size=int(shape[2]),
                                 n_classes=n_classes, spectral_norm=spectral_norm,
                                 activation=activation, width=width, **model_kwargs)
-        model.to(device)
+        fast_layout = precision == "bfloat16" and name not in TEXT_MODELS
+        memory_format = torch.channels_last if fast_layout else torch.contiguous_format
+        model.to(device=device, memory_format=memory_format)
         train_all = _encode(name, inputs, tokenizer)
         test_tensors = _encode(name, splits.test.inputs, tokenizer)
         y_all = torch.from_numpy(train_labels)
@@ -467,27 +571,70 @@ def _fit(name, splits, train_labels, test_labels, *, n_classes, seed, epochs, ba
             optimizer = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay)
         else:
             optimizer = torch.optim.Adam(model.parameters(), lr=lr)
-        loss_fn = nn.CrossEntropyLoss()
+        steps_per_epoch = -(-len(y_fit) // batch_size)
+        scheduler = (torch.optim.lr_scheduler.OneCycleLR(
+            optimizer, max_lr=lr, total_steps=epochs * steps_per_epoch, pct_start=0.25)
+            if schedule == "onecycle" else None)
+        loss_fn = nn.CrossEntropyLoss(label_smoothing=label_smoothing)
         generator = torch.Generator().manual_seed(seed)
+        augmenter = torch.Generator().manual_seed(seed + 1)
         history, best_state, best_val, best_epoch, stale = [], None, -1.0, 0, 0
         epoch_states = [] if snapshots else None
-        bar = tqdm(range(1, epochs + 1), desc=f"{name} on {splits.name}", unit="epoch",
+        first_epoch, spent = 1, 0.0
+        resumed = _load_checkpoint(checkpoint_path, log)
+        if resumed is not None:
+            model.load_state_dict(resumed["model"])
+            optimizer.load_state_dict(resumed["optimizer"])
+            if scheduler is not None:
+                scheduler.load_state_dict(resumed["scheduler"])
+            generator.set_state(resumed["generator"])
+            augmenter.set_state(resumed["augmenter"])
+            torch.set_rng_state(resumed["torch_rng"])
+            history, best_state = resumed["history"], resumed["best_state"]
+            best_val, best_epoch = resumed["best_val"], resumed["best_epoch"]
+            stale = resumed["stale"]
+            epoch_states = resumed["epoch_states"]
+            first_epoch, spent = resumed["epoch"] + 1, resumed["seconds"]
+            if log is not None:
+                log(f"resuming {name} on {splits.name} after epoch {resumed['epoch']} of "
+                    f"{epochs} from {checkpoint_path}")
+        stopped = resumed is not None and resumed.get("stopped", False)
+
+        def forward_context():
+            if precision == "bfloat16":
+                return torch.autocast(device_type=device.type, dtype=torch.bfloat16)
+            return nullcontext()
+
+        bar = tqdm(total=epochs * len(y_fit), initial=(first_epoch - 1) * len(y_fit),
+                   desc=f"{name} on {splits.name}", unit="img", unit_scale=True,
                    disable=not progress, file=sys.stderr, leave=True)
-        for epoch in bar:
+        loop_started = time.perf_counter()
+        for epoch in range(first_epoch, epochs + 1):
+            if stopped:
+                break
             model.train()
             permutation = torch.randperm(len(y_fit), generator=generator)
             total_loss = total_correct = 0.0
             for begin in range(0, len(y_fit), batch_size):
                 index = permutation[begin:begin + batch_size]
                 batch = _trim([t[index].to(device) for t in fit_tensors])
+                if augment == "flip-crop":
+                    batch = [_flip_crop(batch[0], augmenter)]
+                if fast_layout:
+                    batch = [batch[0].contiguous(memory_format=torch.channels_last)]
                 target = y_fit[index].to(device)
                 optimizer.zero_grad(set_to_none=True)
-                logits = model(*batch)
+                with forward_context():
+                    logits = model(*batch)
+                logits = logits.float()
                 loss = loss_fn(logit_scale * logits, target)
                 loss.backward()
                 optimizer.step()
+                if scheduler is not None:
+                    scheduler.step()
                 total_loss += float(loss.detach()) * len(index)
                 total_correct += float((logits.argmax(dim=1) == target).sum())
+                bar.update(len(index))
             record = {"epoch": epoch, "loss": total_loss / len(y_fit),
                       "train_accuracy": total_correct / len(y_fit)}
             if n_val:
@@ -505,26 +652,43 @@ def _fit(name, splits, train_labels, test_labels, *, n_classes, seed, epochs, ba
                 epoch_states.append({k: v.detach().cpu().clone()
                                      for k, v in model.state_dict().items()})
             bar.set_postfix({k: round(v, 4) for k, v in record.items() if k != "epoch"})
-            if patience is not None and stale >= patience:
+            stopped = patience is not None and stale >= patience
+            if checkpoint_path is not None:
+                _save_checkpoint(checkpoint_path, {
+                    "epoch": epoch, "model": model.state_dict(),
+                    "optimizer": optimizer.state_dict(),
+                    "scheduler": scheduler.state_dict() if scheduler is not None else None,
+                    "generator": generator.get_state(), "augmenter": augmenter.get_state(),
+                    "torch_rng": torch.get_rng_state(), "history": history,
+                    "best_state": best_state, "best_val": best_val, "best_epoch": best_epoch,
+                    "stale": stale, "epoch_states": epoch_states, "stopped": stopped,
+                    "seconds": spent + time.perf_counter() - loop_started})
+            if _after_epoch_hook is not None:
+                _after_epoch_hook(epoch)
+            if stopped:
                 if log is not None:
                     log(f"early stop after epoch {epoch}: no better validation accuracy for "
                         f"{patience} epochs (best {best_val:.4f} at epoch {best_epoch})")
                 break
         bar.close()
+        train_seconds = spent + time.perf_counter() - loop_started
         if best_state is not None:
             model.load_state_dict(best_state)
         model.eval()
+        model.to(memory_format=torch.contiguous_format)
         train_accuracy = _accuracy(model, fit_tensors, y_fit, device)
         test_accuracy = _accuracy(model, test_tensors, y_test, device)
-    seconds = time.perf_counter() - start
+    seconds = time.perf_counter() - start + (spent if resumed is not None else 0.0)
     return {
-        "state_dict": {k: v.detach().cpu().clone() for k, v in model.state_dict().items()},
+        "state_dict": {k: v.detach().cpu().contiguous().clone()
+                       for k, v in model.state_dict().items()},
         "config": model.config,
         "tokenizer": tokenizer.to_dict() if tokenizer else None,
         "train_accuracy": train_accuracy,
         "test_accuracy": test_accuracy,
         "val_accuracy": best_val if n_val else None,
         "seconds": seconds,
+        "images_per_second": len(history) * len(y_fit) / max(train_seconds, 1e-9),
         "history": history,
         "epochs_run": len(history),
         "best_epoch": best_epoch,

@@ -272,6 +272,7 @@ def _load_real(dataset: RealDataset, data_dir, download, n_train, n_test, seed) 
     class_names = dataset.class_names(found)
     integrity = md5_summary(dataset.checked_files(found, keys))
     notes = "; ".join([*found.notes, *([download_note] if download_note else [])])
+    notes = "; ".join(part for part in (notes, _size_note(dataset.name, train, test)) if part)
     source = (
         f"data directory {root} ({dataset.title} {_LAYOUT_WORDS[dataset.name]} in {found.folder}; "
         f"{integrity}{'; ' + notes if notes else ''})"
@@ -282,6 +283,21 @@ def _load_real(dataset: RealDataset, data_dir, download, n_train, n_test, seed) 
 
 
 _LAYOUT_WORDS = {"mnist": "IDX files", "cifar10": "python pickle batches", "ag_news": "CSV files"}
+#: Sizes of the published splits: a split of another size is a partial (or altered) copy.
+PUBLISHED_SIZES = {"mnist": (60_000, 10_000), "cifar10": (50_000, 10_000),
+                   "ag_news": (120_000, 7_600)}
+
+
+def _size_note(name: str, train: Split, test: Split) -> str:
+    """Say when a split read from disk is not the size of the published one."""
+    parts = []
+    for split, found, published in zip(("train", "test"), (len(train), len(test)),
+                                       PUBLISHED_SIZES.get(name, (None, None)), strict=True):
+        if published is not None and found and found != published:
+            kind = "a partial copy" if found < published else "more than published"
+            parts.append(f"the {split} split holds {found:,} of the published {published:,} "
+                         f"rows ({kind})")
+    return "; ".join(parts)
 
 
 # --------------------------------------------------------------------------- status

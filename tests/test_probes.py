@@ -176,3 +176,34 @@ def test_precision_dimension_map_matches_a_plain_pca_then_probe():
             assert grid[i, j] == pytest.approx(expected)
     with pytest.raises(ValueError, match="no number of components"):
         precision_dimension_map(z[:200], y[:200], z[200:], y[200:], [10], [1])
+
+
+def test_budget_rows_pick_the_best_affordable_cell():
+    from helpers.probes import budget_rows
+
+    ks, bits = [2, 8], [1.0, 4.0]
+    grid = np.array([[0.5, 0.6, 0.62],   # k = 2 at p = 1, 4, full
+                     [0.7, 0.9, 0.91]])  # k = 8
+    rows = budget_rows("net", ks, grid, bits)
+    assert [row["budget k·p [bits]"] for row in rows] == [2, 4, 8, 16, 32]
+    by_budget = {row["budget k·p [bits]"]: row for row in rows}
+    assert (by_budget[2]["k"], by_budget[2]["p"]) == (2, 1.0)  # only k = 2, p = 1 fits
+    assert (by_budget[8]["k"], by_budget[8]["p"]) == (8, 1.0)  # 0.7 beats 0.6 (k=2, p=4)
+    assert by_budget[32]["best accuracy"] == 0.9
+
+
+def test_precision_map_phrases_quote_the_maps():
+    from helpers.probes import budget_rows, precision_map_phrases
+
+    ks, bits = [2, 8], [1.0, 4.0]
+    grid = np.array([[0.5, 0.6, 0.62], [0.7, 0.65, 0.91]])  # k = 8 falls from p = 1 to p = 4
+    rows = budget_rows("net", ks, grid, bits)
+    phrases = precision_map_phrases({"net": (ks, grid)}, bits, rows)
+    assert phrases["heat_first"] == "net" and phrases["heat_full"] == "0.910"
+    assert phrases["heat_full_k"] == "8"
+    assert "in 1 of its 2 rows" in phrases["heat_monotone_text"]
+    assert phrases["heat_cheapest"] == "no cell of the map"  # nothing within a point of 0.91
+    assert phrases["heat_budget"] == str(rows[3]["budget k·p [bits]"])
+    assert "all 8 components at p = 1 (8 bits) reach 0.700" in phrases["heat_one_bit_text"]
+    with pytest.raises(ValueError, match="at least one map"):
+        precision_map_phrases({}, bits, [])

@@ -23,6 +23,16 @@ def use_book_style() -> None:
     plt.rcParams.update({"figure.dpi": 110, "savefig.bbox": "tight", "axes.titleweight": "bold"})
 
 
+def class_colormap():
+    """A colour map of seaborn's ten colour-blind-safe colours, for points coloured by class.
+
+    Introduced in the chapter "Lipschitz regularization" (its t-SNE panels).
+    """
+    from matplotlib.colors import ListedColormap
+
+    return ListedColormap(sns.color_palette("colorblind", 10))
+
+
 def draw_sample_ceiling(ax, n_samples: int, *, label: bool = True):
     """Draw the horizontal ``log2 n`` line that no finite-sample estimate can pass."""
     if n_samples < 1:

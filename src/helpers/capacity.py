@@ -523,7 +523,7 @@ def _check_measure_args(bits, normalization, n_bootstrap, seed):
 def measure_representation(representation, bits=DEFAULT_BITS, *, normalization: str = "global",
                            n_bootstrap: int = 200, seed: int = 0,
                            max_dimension_points: int | None = 5000,
-                           max_probe_rows: int | None = 5000,
+                           max_probe_rows: int | None = 10000,
                            map_dims=(1, 2, 4, 8, 16, 32, 64),
                            max_map_rows: int | None = 2000,
                            progress: bool = False) -> CapacityReport:

@@ -616,3 +616,20 @@ def test_missing_real_dataset_is_substituted_and_said(tmp_path):
 def test_present_dataset_is_not_substituted():
     splits, note = data.load_dataset_or_substitute("digits", "mnist5k", n_train=30)
     assert splits.name == "digits" and note is None
+
+
+def test_partial_copies_and_a_provenance_file_are_named_in_the_source(tmp_path):
+    make_mnist(tmp_path / "MNIST" / "raw")
+    (tmp_path / "PROVENANCE.txt").write_text(
+        "How these files were made.\n\n"
+        "    DEST/MNIST/raw/*-ubyte.gz      a resampled copy,\n"
+        "                                   not the published digits\n"
+        "    DEST/other/                    something else\n")
+    splits = load_dataset("mnist", data_dir=tmp_path)
+    # 30 / 20 rows instead of the published 60,000 / 10,000
+    assert "the train split holds 30 of the published 60,000 rows (a partial copy)" in (
+        splits.source)
+    assert ("PROVENANCE.txt says: a resampled copy, not the published digits" in splits.source)
+    assert "something else" not in splits.source
+    (tmp_path / "PROVENANCE.txt").unlink()
+    assert "PROVENANCE" not in load_dataset("mnist", data_dir=tmp_path).source

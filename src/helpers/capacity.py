@@ -481,9 +481,9 @@ class CapacityReport:
                  f"{'p':>5} {'C_num':>7} {'certified':>17} {'log2 cells':>10} "
                  f"{'plug-in':>8} {'Miller-Madow':>12} {'Chao-Shen':>10}  saturated"]
         for row in self.capacity:
+            certified = f"[{row['C_num lower']:.2f}, {row['C_num upper']:.2f}]"
             lines.append(
-                f"{row['p']:>5g} {row['C_num']:>7.2f} "
-                f"{'[' + format(row['C_num lower'], '.2f') + ', ' + format(row['C_num upper'], '.2f') + ']':>17} "  # noqa: E501
+                f"{row['p']:>5g} {row['C_num']:>7.2f} {certified:>17} "
                 f"{row['log2 cells']:>10.2f} {row['plugin']:>8.2f} {row['miller-madow']:>12.2f} "
                 f"{row['chao-shen']:>10.2f}  {'yes' if row['saturated'] else 'no'}")
         lines.append("")
@@ -782,7 +782,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("file", help=".npy (one matrix) or .npz (train, test, optionally "
                                      "train_labels, test_labels)")
     parser.add_argument("--bits", nargs="+", default=None, metavar="P",
-                        help=f"precisions in bits (default: {' '.join(map(format, DEFAULT_BITS, ['g'] * 6))})")  # noqa: E501
+                        help="precisions in bits (default: "
+                             f"{' '.join(format(p, 'g') for p in DEFAULT_BITS)})")
     parser.add_argument("--normalization", choices=NORMALIZATIONS, default="global")
     parser.add_argument("--n-bootstrap", type=int, default=200)
     parser.add_argument("--seed", type=int, default=0)

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import importlib.util
 import numbers
+import re
+from pathlib import Path
 
 import numpy as np
 
@@ -272,7 +274,8 @@ def _load_real(dataset: RealDataset, data_dir, download, n_train, n_test, seed) 
     class_names = dataset.class_names(found)
     integrity = md5_summary(dataset.checked_files(found, keys))
     notes = "; ".join([*found.notes, *([download_note] if download_note else [])])
-    notes = "; ".join(part for part in (notes, _size_note(dataset.name, train, test)) if part)
+    notes = "; ".join(part for part in (notes, _size_note(dataset.name, train, test),
+                                        provenance_note(root, found.folder)) if part)
     source = (
         f"data directory {root} ({dataset.title} {_LAYOUT_WORDS[dataset.name]} in {found.folder}; "
         f"{integrity}{'; ' + notes if notes else ''})"
@@ -286,6 +289,45 @@ _LAYOUT_WORDS = {"mnist": "IDX files", "cifar10": "python pickle batches", "ag_n
 #: Sizes of the published splits: a split of another size is a partial (or altered) copy.
 PUBLISHED_SIZES = {"mnist": (60_000, 10_000), "cifar10": (50_000, 10_000),
                    "ag_news": (120_000, 7_600)}
+
+
+#: A file beside the data that says where copies came from; quoted on the pages when present.
+PROVENANCE_FILE = "PROVENANCE.txt"
+
+
+def provenance_note(root, folder) -> str:
+    """What the data directory's :data:`PROVENANCE_FILE` says about one dataset's folder.
+
+    The file is free text; the note is the entry that names the folder (its line and the
+    more-indented lines after it), so that a page can say, for example, that a copy was
+    decoded from JPEG. Empty when there is no such file or entry.
+    """
+    path = Path(root) / PROVENANCE_FILE
+    if not path.is_file():
+        return ""
+    try:
+        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return ""
+    try:  # the folder as the file would name it: relative to the data directory
+        name = Path(folder).resolve().relative_to(Path(root).resolve()).as_posix()
+    except ValueError:
+        name = Path(folder).name
+    if name in ("", "."):
+        return ""
+    for index, line in enumerate(lines):
+        if not re.search(rf"(^|[\s/]){re.escape(name)}(/|\s|$)", line):
+            continue
+        indent = len(line) - len(line.lstrip())
+        entry = [line.strip()]
+        for following in lines[index + 1:]:
+            if not following.strip() or len(following) - len(following.lstrip()) <= indent:
+                break
+            entry.append(following.strip())
+        text = " ".join(entry)
+        text = re.sub(rf"^\S*{re.escape(name)}\S*\s*", "", text)  # drop the path itself
+        return f"{PROVENANCE_FILE} says: {text}" if text else ""
+    return ""
 
 
 def _size_note(name: str, train: Split, test: Split) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
@@ -236,3 +238,37 @@ def test_retrain_changes_only_what_it_is_asked_to(tmp_path):
         next(snapshot_models(record.trained))
     with pytest.raises(ValueError, match="cannot change"):
         retrain(record, width=2.0)
+
+
+def test_variant_settings_change_only_the_named_variant():
+    spec = ModelSpec("cnn-mnist", "digits", 80, 40, epochs=2, lr=1e-3,
+                     model_kwargs={"representation_dim": 32},
+                     variant_settings={"smooth+sn": {"epochs": 5, "logit_scale": 32.0,
+                                                     "model_kwargs": {"pooling": "avg"}}})
+    plain = spec.training_settings()
+    assert plain["epochs"] == 2 and "logit_scale" not in plain
+    assert plain["model_kwargs"] == {"representation_dim": 32}
+    assert spec.training_settings(spectral_norm=True) == plain
+    assert spec.training_settings(smooth=True) == plain
+    hot = spec.training_settings(smooth=True, spectral_norm=True)
+    assert hot["epochs"] == 5 and hot["logit_scale"] == 32.0 and hot["lr"] == 1e-3
+    assert hot["model_kwargs"] == {"representation_dim": 32, "pooling": "avg"}
+    assert spec.model_kwargs == {"representation_dim": 32}  # the spec is not mutated
+
+
+@pytest.mark.parametrize("settings, fragment", [
+    ({"smooth+relu": {"epochs": 3}}, "unknown variants ['smooth+relu']"),
+    ({"sn": {"width": 2.0}}, "cannot change ['width']"),
+])
+def test_variant_settings_reject_unknown_names(settings, fragment):
+    with pytest.raises(ValueError, match=re.escape(fragment)):
+        ModelSpec("cnn-mnist", "digits", 80, 40, epochs=1, variant_settings=settings)
+
+
+def test_variant_settings_reach_training(tmp_path):
+    profile = SuiteProfile(
+        name="tiny-test", description="variant settings",
+        specs=(ModelSpec("cnn-mnist", "digits", 80, 40, epochs=1, width=0.125,
+                         variant_settings={"sn": {"epochs": 2}}),))
+    suite = train_suite(profile, cache_dir=tmp_path, log=Lines())
+    assert [record.epochs for record in suite] == [1, 2]

@@ -422,3 +422,51 @@ def test_flip_crop_matches_a_plain_per_image_reference():
         dy, dx = int(offsets[0, i]), int(offsets[1, i])
         assert torch.equal(out[i], padded[:, dy:dy + 6, dx:dx + 6])
     assert flip.any() and not flip.all()  # both branches were exercised
+
+
+def test_word_dropout_replaces_only_real_tokens_at_the_rate():
+    from helpers.models import PAD_ID, UNK_ID
+    from helpers.train import WORD_DROPOUT_RATE, _word_dropout
+
+    ids = torch.randint(2, 500, (400, 50))
+    mask = torch.arange(50)[None, :] < torch.randint(1, 51, (400, 1))
+    ids[~mask] = PAD_ID
+    out = _word_dropout(ids, mask, torch.Generator().manual_seed(3))
+    changed = out != ids
+    assert torch.equal(out[~mask], ids[~mask])  # padding stays padding
+    assert bool((out[changed] == UNK_ID).all())
+    rate = float(changed.sum()) / float(mask.sum())
+    n = float(mask.sum())
+    sd = (WORD_DROPOUT_RATE * (1 - WORD_DROPOUT_RATE) / n) ** 0.5
+    assert abs(rate - WORD_DROPOUT_RATE) < 5 * sd
+    again = _word_dropout(ids, mask, torch.Generator().manual_seed(3))
+    assert torch.equal(out, again)  # drawn from the generator only (resumable)
+
+
+@needs_torch
+def test_augmentations_fit_their_kind_of_model(tmp_path):
+    with pytest.raises(ValueError, match="'word-dropout' is for text models"):
+        train_model("cnn-mnist", tiny_images(), cache_dir=tmp_path, log=None, **FAST,
+                    augment="word-dropout")
+    with pytest.raises(ValueError, match="'flip-crop' is for image models"):
+        train_model("transformer-tiny", tiny_texts(), cache_dir=tmp_path, log=None, **FAST,
+                    augment="flip-crop")
+    trained = train_model("transformer-tiny", tiny_texts(), cache_dir=tmp_path, log=None,
+                          **FAST, augment="word-dropout", model_kwargs={"n_layers": 1})
+    assert trained.key["training"]["augment"] == "word-dropout"
+
+
+def test_recipe_text_names_the_settings_that_differ_from_the_defaults():
+    from helpers.train import recipe_text
+
+    plain = {"model": {"name": "cnn-mnist"},
+             "training": {"batch_size": 64, "lr": 1e-3, "weight_decay": 0.0, "logit_scale": 1.0}}
+    assert recipe_text(plain) == "batch 64, lr 0.001"
+    tuned = {"model": {"name": "transformer-tiny", "dropout": 0.1},
+             "training": {"batch_size": 128, "lr": 3e-3, "weight_decay": 5e-4,
+                          "logit_scale": 16.0, "schedule": "onecycle",
+                          "augment": "word-dropout", "label_smoothing": 0.1,
+                          "precision": "bfloat16"}}
+    assert recipe_text(tuned) == ("batch 128, lr 0.003 one-cycle, weight decay 0.0005, "
+                                  "word-dropout, dropout 0.1, label smoothing 0.1, "
+                                  "logit scale 16, bfloat16")

@@ -600,6 +600,7 @@ def train_stage(build_dir: Path, *, profile: str, data_dir: str | None) -> dict:
     Returns what the execution record keeps: wall time, one entry per network, skipped models.
     """
     from .suite import train_suite
+    from .train import recipe_text
 
     started = time.perf_counter()
     cache = os.environ.get(CACHE_DIR_VARIABLE, str(build_dir / "cache"))
@@ -621,7 +622,8 @@ def train_stage(build_dir: Path, *, profile: str, data_dir: str | None) -> dict:
             "networks": [{"label": r.label, "data": r.data_label,
                           "test_accuracy": round(r.test_accuracy, 4),
                           "cache_hit": r.cache_hit, "seconds": round(r.seconds, 1),
-                          "epochs": r.epochs, "images_per_second": _images_per_second(r)}
+                          "epochs": r.epochs, "images_per_second": _images_per_second(r),
+                          "recipe": recipe_text(r.trained.key)}
                          for r in suite],
             "skipped": [{"name": item.name, "reason": item.reason} for item in suite.skipped]}
 

@@ -1266,14 +1266,16 @@ def provenance_rows(results: dict) -> list[dict]:
 
 
 def training_rows(execution: dict | None) -> list[dict]:
-    """The training stage's networks: label, data, test accuracy, cache hit, seconds, epochs
-    and training throughput (inputs per second; "—" where an older record lacks them)."""
+    """The training stage's networks: label, data, test accuracy, cache hit, seconds, epochs,
+    training throughput (inputs per second) and recipe ("—" where an older record lacks
+    them)."""
     training = (execution or {}).get("training_stage") or {}
     return [{"network": n.get("label"), "data": n.get("data"),
              "test accuracy": n.get("test_accuracy"),
              "weights": "cache hit" if n.get("cache_hit") else "trained",
              "training [s]": n.get("seconds"), "epochs": n.get("epochs") or "—",
-             "inputs per s": n.get("images_per_second") or "—"}
+             "inputs per s": n.get("images_per_second") or "—",
+             "recipe": n.get("recipe") or "—"}
             for n in training.get("networks") or []]
 
 

@@ -34,6 +34,7 @@ from ._io import atomic_path
 from .cache import array_fingerprint, cached_result, key_hash
 from .models import (
     TEXT_MODELS,
+    UNK_ID,
     RepresentationModel,
     Tokenizer,
     build_model,
@@ -49,11 +50,13 @@ EVAL_BATCH_SIZE = 512
 SPECTRAL_NORM_LOGIT_SCALE = 16.0
 #: Training recipes (:func:`train_model`): augmentations, learning-rate schedules and
 #: forward-pass precisions, and the defaults that keep a cache key unchanged.
-AUGMENTATIONS = (None, "flip-crop")
+AUGMENTATIONS = (None, "flip-crop", "word-dropout")
 SCHEDULES = ("constant", "onecycle")
 PRECISIONS = ("float32", "bfloat16")
 RECIPE_DEFAULTS = {"augment": None, "schedule": "constant", "label_smoothing": 0.0,
                    "precision": "float32"}
+#: Share of real tokens ``augment="word-dropout"`` replaces by ``<unk>`` in each batch.
+WORD_DROPOUT_RATE = 0.3
 #: Padding of the random crop of ``augment="flip-crop"``, in pixels.
 CROP_PADDING = 4
 #: Called after every epoch's checkpoint with the epoch number (tests interrupt training here).
@@ -354,9 +357,12 @@ def train_model(model_name: str, dataset_splits, *, seed: int = 0, epochs: int =
         Also keep the weights after every epoch (``TrainedModel.snapshots``), for measuring a
         quantity along training (chapter "Lipschitz regularization"). Part of the cache key
         only when true, so it never changes the key of an ordinary run.
-    augment : {None, "flip-crop"}
-        Image models: each batch is augmented on the fly by a random horizontal flip and a
-        random crop of the image padded by 4 pixels (zeros), the standard CIFAR-10 recipe.
+    augment : {None, "flip-crop", "word-dropout"}
+        ``"flip-crop"``, image models: each batch is augmented on the fly by a random
+        horizontal flip and a random crop of the image padded by 4 pixels (zeros), the
+        standard CIFAR-10 recipe. ``"word-dropout"``, text models: each real token of a batch
+        is replaced by ``<unk>`` with probability :data:`WORD_DROPOUT_RATE`, so that a small
+        corpus cannot be memorized word by word.
     schedule : {"constant", "onecycle"}
         Learning rate: constant ``lr``, or a one-cycle schedule that warms up to ``lr`` over
         the first 25% of the steps and anneals (cosine) to almost zero.
@@ -405,8 +411,10 @@ def train_model(model_name: str, dataset_splits, *, seed: int = 0, epochs: int =
     if not isinstance(profile, str):
         raise ValueError(f"profile must be a profile name (str), got {profile!r}.")
     is_text = name in TEXT_MODELS
-    if augment is not None and is_text:
-        raise ValueError(f"augment={augment!r} is for image models; {name} reads texts.")
+    if augment is not None and is_text != (augment == "word-dropout"):
+        kind = "text" if augment == "word-dropout" else "image"
+        raise ValueError(f"augment={augment!r} is for {kind} models; {name} reads "
+                         f"{'texts' if is_text else 'images'}.")
     if is_text != _is_text(dataset_splits.train.inputs):
         kind = "texts" if _is_text(dataset_splits.train.inputs) else "images"
         raise ValueError(f"model {name} does not fit dataset {dataset_splits.name!r}, which "
@@ -488,6 +496,33 @@ def train_model(model_name: str, dataset_splits, *, seed: int = 0, epochs: int =
     return trained
 
 
+def recipe_text(key: dict) -> str:
+    """The training recipe of a cache key (:attr:`TrainedModel.key`) in one line.
+
+    Introduced in the chapter "Execution statistics", whose training table shows how each
+    network was trained: ``"batch 128, lr 0.003 one-cycle, weight decay 0.0005, flip-crop,
+    label smoothing 0.1, logit scale 16, bfloat16"``. Settings at their defaults are left out.
+    """
+    training, model = key.get("training", {}), key.get("model", {})
+    lr = f"lr {training.get('lr', 0):g}"
+    if training.get("schedule", "constant") != "constant":
+        lr += f" {training['schedule'].replace('onecycle', 'one-cycle')}"
+    parts = [f"batch {training.get('batch_size', '?')}", lr]
+    if training.get("weight_decay"):
+        parts.append(f"weight decay {training['weight_decay']:g}")
+    if training.get("augment"):
+        parts.append(str(training["augment"]))
+    if model.get("dropout"):
+        parts.append(f"dropout {model['dropout']:g}")
+    if training.get("label_smoothing"):
+        parts.append(f"label smoothing {training['label_smoothing']:g}")
+    if training.get("logit_scale", 1.0) != 1.0:
+        parts.append(f"logit scale {training['logit_scale']:g}")
+    if training.get("precision", "float32") != "float32":
+        parts.append(str(training["precision"]))
+    return ", ".join(parts)
+
+
 def _flip_crop(images, generator, padding: int = CROP_PADDING):
     """Random horizontal flip and random crop (zero padding) of a batch ``(B, C, H, W)``.
 
@@ -503,6 +538,16 @@ def _flip_crop(images, generator, padding: int = CROP_PADDING):
     batch_index = torch.arange(b, device=images.device).view(b, 1, 1, 1)
     channel_index = torch.arange(images.shape[1], device=images.device).view(1, -1, 1, 1)
     return padded[batch_index, channel_index, rows.view(b, 1, h, 1), cols.view(b, 1, 1, w)]
+
+
+def _word_dropout(ids, mask, generator, rate: float = WORD_DROPOUT_RATE):
+    """Replace each real token of ``ids`` by ``<unk>`` with probability ``rate``.
+
+    Padding stays padding and the mask is unchanged. Draws from ``generator`` only, so a
+    resumed run draws the same replacements.
+    """
+    drop = (torch.rand(ids.shape, generator=generator) < rate).to(ids.device) & mask.bool()
+    return torch.where(drop, torch.full_like(ids, UNK_ID), ids)
 
 
 def _save_checkpoint(path, state: dict) -> None:
@@ -622,6 +667,8 @@ def _fit(name, splits, train_labels, test_labels, *, n_classes, seed, epochs, ba
                 batch = _trim([t[index].to(device) for t in fit_tensors])
                 if augment == "flip-crop":
                     batch = [_flip_crop(batch[0], augmenter)]
+                elif augment == "word-dropout":
+                    batch = [_word_dropout(batch[0], batch[1], augmenter), batch[1]]
                 if fast_layout:
                     batch = [batch[0].contiguous(memory_format=torch.channels_last)]
                 target = y_fit[index].to(device)
@@ -768,5 +815,5 @@ def extract_representations(trained: TrainedModel, dataset_splits, split: str = 
 
 
 __all__ = ["EVAL_BATCH_SIZE", "SPECTRAL_NORM_LOGIT_SCALE", "TrainedModel", "dataset_identity",
-           "default_logit_scale", "deterministic", "extract_representations",
+           "default_logit_scale", "deterministic", "recipe_text", "extract_representations",
            "snapshot_models", "train_model"]

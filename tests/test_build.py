@@ -193,6 +193,23 @@ def test_training_stage_runs_once_for_chapters_that_use_the_suite(tmp_path, monk
     assert profile == "smoke" and kwargs["include_smooth"] is True
     assert kwargs["cache_dir"] == str(tmp_path / "cache")
     assert "training stage finished" in capsys.readouterr().out
+    kwargs["log"]("cache hit for the weights of cnn-mnist")
+    kwargs["log"]("resuming resnet8 on cifar10 after epoch 6 of 32")
+    assert capsys.readouterr().out == "  resuming resnet8 on cifar10 after epoch 6 of 32\n"
+
+
+def test_an_interrupted_build_says_how_to_resume(tmp_path, monkeypatch, capsys):
+    root = _tiny_book(tmp_path, "x = 1")
+
+    def interrupt(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(build, "execute_chapters", interrupt)
+    monkeypatch.chdir(root)
+    assert build.main(["--profile", "smoke", "--no-train-stage"]) == 130
+    err = capsys.readouterr().err
+    assert "build interrupted" in err and "Run the same command again to resume" in err
+    assert "Traceback" not in err
 
 
 def test_unknown_parameters_are_refused_before_anything_runs(tmp_path):
@@ -241,8 +258,8 @@ def test_stage_last_chapters_are_recognised(tmp_path):
 @pytest.mark.parametrize("chapter,bits,params,message", [
     ("zzz", ["3"], {}, "no chapter called 'zzz'"),
     (None, ["3"], {}, "rerun needs a chapter"),
-    ("01_tiny", ["0"], {}, "must be > 0"),
-    ("01_tiny", ["-2"], {}, "must be > 0"),
+    ("01_tiny", ["0"], {}, "outside the supported range"),
+    ("01_tiny", ["-2"], {}, "outside the supported range"),
     ("01_tiny", ["three"], {}, "takes numbers of bits, got 'three'"),
     ("01_tiny", [], {}, "at least one precision"),
     ("01_tiny", None, {}, "needs new parameters"),

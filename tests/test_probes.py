@@ -207,3 +207,17 @@ def test_precision_map_phrases_quote_the_maps():
     assert "all 8 components at p = 1 (8 bits) reach 0.700" in phrases["heat_one_bit_text"]
     with pytest.raises(ValueError, match="at least one map"):
         precision_map_phrases({}, bits, [])
+
+
+def test_narrow_components_counts_components_of_small_span():
+    from helpers.probes import narrow_components
+
+    rng = np.random.default_rng(0)
+    # four independent directions with spreads 10, 6, 1 and 0.2: after one global scaling
+    # (the widest span fills the cube) the spans are about 1, 0.6, 0.1 and 0.02
+    Z = rng.uniform(-0.5, 0.5, size=(2000, 4)) * np.array([10.0, 6.0, 1.0, 0.2])
+    assert narrow_components(Z, 4) == 2
+    assert narrow_components(Z, 2) == 0
+    assert narrow_components(Z, 4, span=0.05) == 1
+    with pytest.raises(ValueError, match="k must be an integer"):
+        narrow_components(Z, 5)

@@ -592,6 +592,19 @@ def uses_suite(chapter: Chapter) -> bool:
 SUITE_PARAMETERS = ("models", "dataset", "seed")
 
 
+#: What an interrupted build (Ctrl-C) prints in place of a traceback.
+INTERRUPTED_MESSAGE = (
+    "build interrupted. Nothing is lost: the previous book is untouched, every finished "
+    "network is cached, and a network in training saved its state after its last finished "
+    "epoch. Run the same command again to resume from there.")
+
+
+def _stage_log(line: str) -> None:
+    """The training stage's log: data notes and resumed runs (the progress bars say the rest)."""
+    if line.startswith(("resuming", "ignoring the unreadable checkpoint", "note for")):
+        print(f"  {line}", flush=True)
+
+
 def train_stage(build_dir: Path, *, profile: str, data_dir: str | None) -> dict:
     """Train (or load) the profile's whole suite once, before the chapters run in parallel.
 
@@ -607,7 +620,7 @@ def train_stage(build_dir: Path, *, profile: str, data_dir: str | None) -> dict:
     print(f"training stage: the {profile!r} model suite (cache {cache})", flush=True)
     # the stage runs alone, before the chapters, so training can use every core
     suite = train_suite(profile, include_smooth=True, data_dir=data_dir, cache_dir=cache,
-                        progress=True, log=None, num_threads=os.cpu_count() or 1)
+                        progress=True, log=_stage_log, num_threads=os.cpu_count() or 1)
     for record in suite:
         origin = "cache hit" if record.cache_hit else f"trained in {record.seconds:.0f} s"
         speed = _images_per_second(record)
@@ -747,23 +760,12 @@ def _parse_parameter(text: str) -> tuple[str, str]:
 
 def parse_bits_arguments(values) -> list[float]:
     """``--bits 3 5 7`` as a list of precisions, or a :class:`BuildError` naming the problem."""
-    if values is None:
-        return None
-    if not values:
-        raise BuildError("--bits needs at least one precision, e.g. --bits 3 5 7.")
-    bits = []
-    for text in values:
-        try:
-            value = float(text)
-        except ValueError:
-            raise BuildError(f"--bits takes numbers of bits, got {text!r}; e.g. --bits 1 2.5 4."
-                             ) from None
-        if not (0 < value <= 52):
-            raise BuildError(f"--bits values must be > 0 and <= 52 (the grid step is 2**-p), "
-                             f"got {text}.")
-        bits.append(int(value) if value == int(value) else value)
-    return bits
+    from .params import parse_bits_option
 
+    try:
+        return parse_bits_option(values)
+    except ValueError as error:
+        raise BuildError(str(error)) from None
 
 
 def rerun(root: Path, chapters: list[Chapter], build_dir: Path, *, chapter: str | None,
@@ -889,6 +891,9 @@ def main(argv: list[str] | None = None) -> int:
     except BuildError as error:
         print(f"build failed: {error}", file=sys.stderr, flush=True)
         return 1
+    except KeyboardInterrupt:
+        print(INTERRUPTED_MESSAGE, file=sys.stderr, flush=True)
+        return 130
     return 0
 
 

@@ -54,6 +54,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .params import parse_bits_option
+
 __all__ = [
     "DEFAULT_BITS",
     "MIN_POINTS",
@@ -638,12 +640,15 @@ def measure_representation(representation, bits=DEFAULT_BITS, *, normalization: 
     probe_rows = collapse = precision_map = None
     coarsest = None
     if rep.has_labels:
+        from .suite import NormalizedSample
+
         started = step("probes")
         train_rows = _subsample(len(rep.train), max_probe_rows, rng)
         test_rows = _subsample(len(rep.test), max_probe_rows, rng)
-        sample = _Sample(train_u=scaler.transform(rep.train[train_rows]),
-                         train_y=rep.train_labels[train_rows], test_u=measured[test_rows],
-                         test_y=rep.test_labels[test_rows])
+        sample = NormalizedSample(
+            scaler=scaler, train_u=scaler.transform(rep.train[train_rows]),
+            train_y=rep.train_labels[train_rows], test_u=measured[test_rows],
+            test_y=rep.test_labels[test_rows], train_index=train_rows, test_index=test_rows)
         probe_curve, estimate = observed_collapse(sample, bits, tolerance=TOLERANCE,
                                                   n_bootstrap=max(n_bootstrap, 1), seed=seed)
         probe_rows = [{"p": r.bits, "accuracy": r.accuracy, "ci_low": r.ci_low,
@@ -679,16 +684,6 @@ def measure_representation(representation, bits=DEFAULT_BITS, *, normalization: 
         coarsest_within_tolerance=coarsest, saturation_bits=saturation)
     report.verdict = verdict_text(report)
     return report
-
-
-@dataclass(frozen=True)
-class _Sample:
-    """The normalized sample :func:`helpers.thresholds.observed_collapse` reads."""
-
-    train_u: np.ndarray
-    train_y: np.ndarray
-    test_u: np.ndarray
-    test_y: np.ndarray
 
 
 def _bits_word(p: float) -> str:
@@ -799,7 +794,7 @@ def main(argv=None) -> int:
 
     args = build_parser().parse_args(argv)
     try:
-        bits = DEFAULT_BITS if args.bits is None else [_parse_bits(b) for b in args.bits]
+        bits = parse_bits_option(args.bits) or DEFAULT_BITS
         representation = load_representations(args.file)
         progress = (not args.no_progress
                     and len(representation.measured) + len(representation.train) >= PROGRESS_ROWS)
@@ -818,16 +813,6 @@ def main(argv=None) -> int:
         write_bytes_atomic(Path(args.json), (payload + "\n").encode())
         print(f"\nfigures written to {args.json}")
     return 0
-
-
-def _parse_bits(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise ValueError(f"--bits takes numbers, got {text!r}.") from None
-    if not math.isfinite(value) or value <= 0:
-        raise ValueError(f"--bits must be > 0, got {text!r}.")
-    return value
 
 
 if __name__ == "__main__":

@@ -66,6 +66,36 @@ def parse_bits(value, *, name: str = "bits") -> list[float]:
     return sorted(set(parsed))
 
 
+def parse_bits_option(values, *, option: str = "--bits") -> list[float] | None:
+    """Precisions from a command line's ``--bits 3 5 7`` strings, in the order given.
+
+    Shared by ``python -m helpers.build rerun`` and ``python -m helpers.capacity``. ``None``
+    (the option was not given) is returned unchanged.
+
+    Raises
+    ------
+    ParameterError
+        For an empty list, a value that is not a number, or one outside the supported range.
+    """
+    if values is None:
+        return None
+    if not values:
+        raise ParameterError(f"{option} needs at least one precision, e.g. {option} 3 5 7.")
+    bits = []
+    for text in values:
+        try:
+            value = float(text)
+        except (TypeError, ValueError):
+            raise ParameterError(f"{option} takes numbers of bits, got {text!r}; e.g. "
+                                 f"{option} 1 2.5 4.") from None
+        try:
+            value = check_bits(value, name=option)
+        except ValueError as error:
+            raise ParameterError(str(error)) from None
+        bits.append(int(value) if float(value).is_integer() else value)
+    return bits
+
+
 def _positive_int(name: str, value) -> int:
     value = _literal(name, value)
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:

@@ -395,6 +395,26 @@ def precision_dimension_map(train_Z, train_y, test_Z, test_y, dims, bits, *, see
     return ks, grid
 
 
+def narrow_components(train_Z, k: int, *, seed: int = 0, span: float = 0.5) -> int:
+    """How many of the first ``k`` principal components span less than ``span`` of the unit cube.
+
+    Introduced in the chapter "Precision lower bound": after the book's global normalization
+    (one minimum and maximum for all coordinates, as in :func:`precision_dimension_map`) the
+    trailing components fill only a sliver of the cube, so at ``p = 1`` (grid step one half)
+    a component of span below one half takes at most two values.
+    """
+    from sklearn.decomposition import PCA
+
+    from .quantize import fit_unit_cube
+
+    train_Z = np.asarray(train_Z, dtype=np.float64)
+    if not (isinstance(k, (int, np.integer)) and 1 <= k <= min(train_Z.shape)):
+        raise ValueError(f"k must be an integer in [1, {min(train_Z.shape)}], got {k!r}.")
+    projected = PCA(n_components=int(k), random_state=seed).fit_transform(train_Z)
+    spans = np.ptp(fit_unit_cube(projected).transform(projected), axis=0)
+    return int((spans < span).sum())
+
+
 def budget_rows(label: str, ks, grid, bits) -> list[dict]:
     """The best cell of a precision x dimension map for each power-of-two bit budget.
 
@@ -519,5 +539,5 @@ def precision_map_phrases(heat: dict, bits, best_rows: list[dict], *, tolerance:
 
 
 __all__ = ["N_BOOTSTRAP", "ProbeCurve", "ProbeResult", "bootstrap_interval", "budget_rows",
-           "precision_dimension_map", "precision_map_phrases", "probe_accuracy",
-           "probe_curve"]
+           "narrow_components", "precision_dimension_map", "precision_map_phrases",
+           "probe_accuracy", "probe_curve"]

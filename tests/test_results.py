@@ -50,3 +50,11 @@ def test_glue_texts_records_every_phrase_and_refuses_non_text(tmp_path):
     assert results.values["a"]["value"] == "one" and results.values["b"]["value"] == "two"
     with pytest.raises(TypeError, match="'c' is float"):
         results.glue_texts({"c": 1.5})
+
+
+def test_glue_values_records_raw_values_and_takes_formats(tmp_path):
+    results = ChapterResults("demo", {}, results_dir=tmp_path)
+    results.glue_values({"n": 500, "ceiling": (8.9657, ".1f"), "word": "below"})
+    assert results.values["n"]["value"] == 500
+    assert results.values["ceiling"]["value"] == pytest.approx(8.9657)  # unformatted
+    assert results.values["word"]["value"] == "below"

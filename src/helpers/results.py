@@ -101,6 +101,14 @@ class ChapterResults:
             self.glue(name, text)
         return texts
 
+    def glue_values(self, values: dict):
+        """Glue every ``name: value`` or ``name: (value, fmt)`` pair of a mapping (figures
+        and phrases built by a helper); values are recorded unformatted, as :meth:`glue`."""
+        for name, item in values.items():
+            value, fmt = item if isinstance(item, tuple) else (item, None)
+            self.glue(name, value, fmt=fmt)
+        return values
+
     def glue_interval(self, name: str, value, low, high, *, fmt: str = ".3f"):
         """Glue ``value [low, high]`` as text under ``name`` and record all three."""
         self.record(name, value, interval=(low, high))

@@ -106,6 +106,17 @@ def _tiny_book(tmp_path: Path, code: str) -> Path:
     return root
 
 
+def _second_chapter(root: Path, name: str, code: str) -> None:
+    """Add a chapter (a copy of the tiny one with other code) to a tiny book."""
+    source = (root / "notebooks" / "01_tiny.md").read_text()
+    old_code = source.rsplit("```{code-cell} ipython3\n", 1)[1].split("```")[0]
+    (root / "notebooks" / f"{name}.md").write_text(source.replace(old_code, code + "\n"))
+    toc = yaml.safe_load((root / "_toc.yml").read_text())
+    toc["chapters"].append({"file": f"notebooks/{name}"})
+    (root / "_toc.yml").write_text(yaml.safe_dump(toc))
+    build.sync_pairs(root)
+
+
 def test_sync_then_edit_is_detected(tmp_path):
     root = _tiny_book(tmp_path, "x = 1")
     chapter = build.list_chapters(root)[0]
@@ -122,6 +133,31 @@ def test_outputs_in_the_committed_notebook_are_refused(tmp_path):
     notebook.cells[-1].outputs = [nbformat.v4.new_output("stream", text="1")]
     nbformat.write(notebook, chapter.notebook)
     assert any("outputs" in problem for problem in build.pair_problems(chapter))
+
+
+def test_a_failing_chapter_stops_the_chapters_still_running(tmp_path):
+    import os
+    import time
+
+    pid_file = tmp_path / "slow.pid"
+    root = _tiny_book(tmp_path, 'import time\ntime.sleep(8)\nraise RuntimeError("planted")')
+    _second_chapter(root, "02_slow", f"import os, time\nopen({str(pid_file)!r}, 'w')"
+                    ".write(str(os.getpid()))\ntime.sleep(600)")
+    started = time.perf_counter()
+    with pytest.raises(build.BuildError, match="01_tiny failed"):
+        build.execute_chapters(root, build.list_chapters(root), root / "_build",
+                               profile="smoke", jobs=2, data_dir=None)
+    # without stopping the pool, this would wait out the slow chapter's ten minutes
+    assert time.perf_counter() - started < 300
+    kernel = int(pid_file.read_text())
+    for _ in range(50):  # the slow chapter's kernel is ended with its worker
+        try:
+            os.kill(kernel, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.1)
+    else:
+        pytest.fail(f"the slow chapter's kernel {kernel} is still running")
 
 
 def test_failing_chapter_is_named_with_its_cell_and_old_html_survives(tmp_path):

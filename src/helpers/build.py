@@ -253,6 +253,7 @@ def _execute_one(chapter_entry: str, root: str, output: str, parameters: dict, e
     import papermill
     from papermill.exceptions import PapermillExecutionError
 
+    _own_process_group()
     os.environ.update(env)
     started = time.perf_counter()
     try:
@@ -268,6 +269,39 @@ def _execute_one(chapter_entry: str, root: str, output: str, parameters: dict, e
     except Exception as error:  # kernel death, bad parameters file, ...
         return time.perf_counter() - started, f"{type(error).__name__}: {error}"
     return time.perf_counter() - started, None
+
+
+def _own_process_group() -> None:
+    """Make this worker, and the kernel it starts, a process group of their own.
+
+    :func:`_stop_workers` then ends a running chapter with its kernel in one signal. Ctrl-C in
+    a terminal reaches only the build, which stops the chapters itself.
+    """
+    if hasattr(os, "setpgrp"):
+        try:
+            os.setpgrp()
+        except OSError:  # already a session leader: keep the inherited group
+            pass
+
+
+def _stop_workers(pool) -> None:
+    """End the pool's running chapters and their kernels now, rather than waiting for them.
+
+    Used when a chapter fails or the build is interrupted: without it, leaving the pool would
+    wait for the other chapters still running, which can take half an hour in ``full``.
+    """
+    import signal
+
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    for process in processes:
+        try:
+            if hasattr(os, "killpg") and os.getpgid(process.pid) == process.pid:
+                os.killpg(process.pid, signal.SIGTERM)
+            else:
+                process.terminate()
+        except (ProcessLookupError, PermissionError, OSError):
+            pass
+    pool.shutdown(wait=True, cancel_futures=True)
 
 
 def notebook_errors(path: Path) -> list[str]:
@@ -317,7 +351,8 @@ def execute_chapters(root: Path, chapters: list[Chapter], build_dir: Path, *, pr
     timings: dict[str, float] = {}
     logs = build_dir / "logs"
     logs.mkdir(parents=True, exist_ok=True)
-    with futures.ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+    pool = futures.ProcessPoolExecutor(max_workers=jobs, mp_context=context)
+    try:
         pending = {}
         for chapter in chapters:
             temporary = executed / f".{chapter.name}.running.ipynb"
@@ -348,6 +383,10 @@ def execute_chapters(root: Path, chapters: list[Chapter], build_dir: Path, *, pr
             os.replace(temporary, executed / f"{chapter.name}.ipynb")
             timings[chapter.name] = seconds
             print(f"  finished {chapter.name} in {seconds:6.1f} s", flush=True)
+    except BaseException:  # a failed chapter or Ctrl-C: stop the others now
+        _stop_workers(pool)
+        raise
+    pool.shutdown(wait=True)
     print(f"executed in {time.perf_counter() - started:.1f} s", flush=True)
     return timings
 

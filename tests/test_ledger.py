@@ -343,3 +343,14 @@ def test_book_summary_figure_draws_curves_and_every_verdict():
     assert drawn == len(rows)  # every row of the ledger is counted once
     empty = plotting.book_summary_figure({}, [])
     assert "not measured" in empty.axes[0].texts[0].get_text()
+
+
+def test_verdict_summary_verbs_agree_with_their_counts():
+    rows = ([{"kind": "claim", "verdict": "holds"}]
+            + [{"kind": "claim", "verdict": "fails"}] * 2
+            + [{"kind": "claim", "verdict": "undecided"}]
+            + [{"kind": "guideline", "verdict": "undecided"}] * 2
+            + [{"kind": "guideline", "verdict": "supported"}])
+    text = ledger.verdict_summary(rows)
+    assert "1 holds, 2 fail and 1 is undecided, of 4 claims measured" in text
+    assert "2 are undecided" in text and "1 supported" in text

@@ -867,14 +867,14 @@ def verdict_summary(rows: list[dict]) -> str:
               and row["verdict"] != NOT_MEASURED_VERDICT]
     guides = [row for row in rows if row["kind"] == "guideline"
               and row["verdict"] != NOT_MEASURED_VERDICT]
-    words = {"holds": "hold", "fails": "fail", "undecided": "are undecided",
-             "cannot be tested": "cannot be tested", "supported": "supported",
-             "contradicted": "contradicted", "mixed": "mixed"}
+    # verbs agree with the count: "1 holds", "3 hold", "1 is undecided", "2 are undecided"
+    words = {"holds": ("holds", "hold"), "fails": ("fails", "fail"),
+             "undecided": ("is undecided", "are undecided")}
 
     def counts_text(items, noun):
         if not items:
             return "none was measured in this build"
-        parts = [f"{count} {words.get(verdict, verdict)}"
+        parts = [f"{count} {words.get(verdict, (verdict, verdict))[count != 1]}"
                  for verdict, count in verdict_counts(items).items()]
         joined = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
         return f"{joined}, of {len(items)} {noun} measured"

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from helpers import capacity, comparison, covering, geometry, information, probes, quantize
+from helpers.suite import NormalizedSample
 from helpers.thresholds import observed_collapse
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -161,8 +162,10 @@ def test_measurements_agree_with_the_chapters_own_functions(labelled_file):
     mle = geometry.mle_dimension(test_u, n_bootstrap=50, seed=4)
     assert report.dimension["mle"]["estimate"] == pytest.approx(mle.estimate)
     assert 2.0 < report.dimension["mle"]["estimate"] < 4.5  # points near a 3-D subspace
-    sample = capacity._Sample(scaler.transform(rep.train), rep.train_labels, test_u,
-                              rep.test_labels)
+    sample = NormalizedSample(scaler=scaler, train_u=scaler.transform(rep.train),
+                              train_y=rep.train_labels, train_index=np.arange(len(rep.train)),
+                              test_u=test_u, test_y=rep.test_labels,
+                              test_index=np.arange(len(rep.test)))
     curve, estimate = observed_collapse(sample, bits, n_bootstrap=50, seed=4)
     assert [r["accuracy"] for r in report.probes] == pytest.approx(list(curve.accuracy))
     assert report.collapse["threshold"] == estimate.threshold

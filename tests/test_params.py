@@ -55,3 +55,15 @@ def test_counts_and_seeds_must_be_whole_numbers(name, bad):
 
 def test_parse_bits_sorts_and_deduplicates():
     assert parse_bits([4, 1, 1.5, 4]) == [1, 1.5, 4]
+
+
+def test_parse_bits_option_keeps_the_order_and_names_bad_values():
+    from helpers.params import parse_bits_option
+
+    assert parse_bits_option(None) is None
+    assert parse_bits_option(["3", "1", "2.5"]) == [3, 1, 2.5]
+    for values, fragment in ((["0"], "must be > 0 and <= 52"), (["inf"], "got inf"),
+                             (["two"], "takes numbers of bits, got 'two'"),
+                             ([], "at least one precision")):
+        with pytest.raises(ValueError, match=fragment):
+            parse_bits_option(values)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import ast
 import numbers
 
-from ._validation import check_bits
+from ._validation import MAX_BITS, check_bits
 
 #: The three build profiles. ``smoke``: tiny sizes for CI; ``default``: embedded offline data;
 #: ``full``: MNIST, CIFAR-10 and AG News from the data directory.
@@ -90,8 +90,9 @@ def parse_bits_option(values, *, option: str = "--bits") -> list[float] | None:
                                  f"{option} 1 2.5 4.") from None
         try:
             value = check_bits(value, name=option)
-        except ValueError as error:
-            raise ParameterError(str(error)) from None
+        except ValueError:
+            raise ParameterError(f"{option} values must be > 0 and <= {MAX_BITS:g} (the grid "
+                                 f"step is 2**-p), got {text}.") from None
         bits.append(int(value) if float(value).is_integer() else value)
     return bits
 

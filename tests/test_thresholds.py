@@ -164,3 +164,13 @@ def test_observed_collapse_close_clusters_need_fine_grids():
     curve, estimate = observed_collapse(sample, [0.25, 1, 2, 4, 6], n_bootstrap=200)
     assert curve.results[2].accuracy < 0.5
     assert estimate.threshold >= 4 and not estimate.at_coarsest
+
+
+def test_join_words_lists_phrases_as_a_sentence_does():
+    from helpers.thresholds import join_words
+
+    assert join_words(["a"]) == "a"
+    assert join_words(["a", "b"]) == "a and b"
+    assert join_words(["a", "b", "c"]) == "a, b and c"
+    with pytest.raises(ValueError, match="at least one phrase"):
+        join_words([])

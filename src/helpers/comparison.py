@@ -23,6 +23,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from ._validation import MAX_BITS, check_points
+from .thresholds import join_words
 
 
 def _check_bits(bits) -> np.ndarray:
@@ -372,8 +373,7 @@ def evidence_text(votes) -> str:
     parts = [f"{words[v]} {votes.count(v)}" for v in words if votes.count(v)]
     if not parts:
         return "has no comparison to show"
-    text = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
-    return f"{text} of {len(votes)} comparisons"
+    return f"{join_words(parts)} of {len(votes)} comparisons"
 
 
 __all__ = ["CapacityDifference", "capacity_bits", "capacity_difference", "embedding_scores",

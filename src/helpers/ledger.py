@@ -37,6 +37,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .settings import results_dir as _default_results_dir
+from .thresholds import join_words
 
 #: The build's execution record, written into the results folder before the last stage runs.
 EXECUTION_FILE = "_execution.json"
@@ -876,8 +877,7 @@ def verdict_summary(rows: list[dict]) -> str:
             return "none was measured in this build"
         parts = [f"{count} {words.get(verdict, (verdict, verdict))[count != 1]}"
                  for verdict, count in verdict_counts(items).items()]
-        joined = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
-        return f"{joined}, of {len(items)} {noun} measured"
+        return f"{join_words(parts)}, of {len(items)} {noun} measured"
 
     missing = sum(1 for row in rows if row["verdict"] == NOT_MEASURED_VERDICT)
     text = (f"Of the claims, {counts_text(claims, 'claims')}; of the design guidelines, "

@@ -450,8 +450,15 @@ def verdict_counts_text(verdicts, *, noun: str = "models") -> str:
     parts = [f"{phrases[v]} {verdicts.count(v)}" for v in VERDICTS if verdicts.count(v)]
     if not parts:
         return f"has no {noun} to be tested on"
-    text = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
-    return f"{text} of {len(verdicts)} {noun}"
+    return f"{join_words(parts)} of {len(verdicts)} {noun}"
+
+
+def join_words(parts) -> str:
+    """``"a"``, ``"a and b"`` or ``"a, b and c"``: phrases joined as a sentence lists them."""
+    parts = [str(part) for part in parts]
+    if not parts:
+        raise ValueError("join_words needs at least one phrase.")
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
 
 
 def span_text(values, fmt: str = "g") -> str:
@@ -463,7 +470,7 @@ def span_text(values, fmt: str = "g") -> str:
     return low if low == high else f"{low} to {high}"
 
 
-__all__ = ["VERDICTS", "ThresholdComparison", "combine_verdicts", "comparison_rows",
-           "elbow_bits", "elbow_row", "interval_verdict", "monotone_text", "observed_collapse",
+__all__ = ["VERDICTS", "ThresholdComparison", "combine_verdicts", "comparison_rows", "elbow_bits",
+           "elbow_row", "interval_verdict", "join_words", "monotone_text", "observed_collapse",
            "quantile_text", "round_to_grid", "sensitivity_rows", "span_text",
            "threshold_comparison", "verdict_counts_text"]

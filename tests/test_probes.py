@@ -221,3 +221,5 @@ def test_narrow_components_counts_components_of_small_span():
     assert narrow_components(Z, 4, span=0.05) == 1
     with pytest.raises(ValueError, match="k must be an integer"):
         narrow_components(Z, 5)
+    with pytest.raises(ValueError, match="span is a share"):
+        narrow_components(Z, 2, span=0.0)

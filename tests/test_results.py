@@ -58,3 +58,5 @@ def test_glue_values_records_raw_values_and_takes_formats(tmp_path):
     assert results.values["n"]["value"] == 500
     assert results.values["ceiling"]["value"] == pytest.approx(8.9657)  # unformatted
     assert results.values["word"]["value"] == "below"
+    with pytest.raises(TypeError, match="'bad' is"):
+        results.glue_values({"bad": (1.0, ".1f", "extra")})

@@ -470,3 +470,5 @@ def test_recipe_text_names_the_settings_that_differ_from_the_defaults():
     assert recipe_text(tuned) == ("batch 128, lr 0.003 one-cycle, weight decay 0.0005, "
                                   "word-dropout, dropout 0.1, label smoothing 0.1, "
                                   "logit scale 16, bfloat16")
+    with pytest.raises(ValueError, match="cache key with a 'training' section"):
+        recipe_text({"model": {"name": "cnn-mnist"}})

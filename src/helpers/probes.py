@@ -410,6 +410,8 @@ def narrow_components(train_Z, k: int, *, seed: int = 0, span: float = 0.5) -> i
     train_Z = np.asarray(train_Z, dtype=np.float64)
     if not (isinstance(k, (int, np.integer)) and 1 <= k <= min(train_Z.shape)):
         raise ValueError(f"k must be an integer in [1, {min(train_Z.shape)}], got {k!r}.")
+    if not 0 < span <= 1:
+        raise ValueError(f"span is a share of the unit cube's side, in (0, 1]; got {span!r}.")
     projected = PCA(n_components=int(k), random_state=seed).fit_transform(train_Z)
     spans = np.ptp(fit_unit_cube(projected).transform(projected), axis=0)
     return int((spans < span).sum())

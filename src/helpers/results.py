@@ -105,6 +105,9 @@ class ChapterResults:
         """Glue every ``name: value`` or ``name: (value, fmt)`` pair of a mapping (figures
         and phrases built by a helper); values are recorded unformatted, as :meth:`glue`."""
         for name, item in values.items():
+            if isinstance(item, tuple) and (len(item) != 2 or not isinstance(item[1], str)):
+                raise TypeError(f"glue_values takes value or (value, format) pairs; {name!r} is "
+                                f"{item!r}.")
             value, fmt = item if isinstance(item, tuple) else (item, None)
             self.glue(name, value, fmt=fmt)
         return values

@@ -503,7 +503,10 @@ def recipe_text(key: dict) -> str:
     network was trained: ``"batch 128, lr 0.003 one-cycle, weight decay 0.0005, flip-crop,
     label smoothing 0.1, logit scale 16, bfloat16"``. Settings at their defaults are left out.
     """
-    training, model = key.get("training", {}), key.get("model", {})
+    if not (isinstance(key, dict) and isinstance(key.get("training"), dict)):
+        raise ValueError("recipe_text takes a cache key with a 'training' section "
+                         f"(TrainedModel.key), got {type(key).__name__}.")
+    training, model = key["training"], key.get("model", {})
     lr = f"lr {training.get('lr', 0):g}"
     if training.get("schedule", "constant") != "constant":
         lr += f" {training['schedule'].replace('onecycle', 'one-cycle')}"

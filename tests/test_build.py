@@ -160,6 +160,38 @@ def test_a_failing_chapter_stops_the_chapters_still_running(tmp_path):
         pytest.fail(f"the slow chapter's kernel {kernel} is still running")
 
 
+def test_a_terminated_build_stops_its_chapters_and_says_how_to_resume(tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    pid_file = tmp_path / "kernel.pid"
+    root = _tiny_book(tmp_path, f"import os, time\nopen({str(pid_file)!r}, 'w')"
+                      ".write(str(os.getpid()))\ntime.sleep(600)")
+    build_process = subprocess.Popen(
+        [sys.executable, "-m", "helpers.build", "--profile", "smoke", "--no-train-stage"],
+        cwd=root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    for _ in range(1200):  # wait for the chapter's kernel to start
+        if pid_file.exists() and pid_file.read_text():
+            break
+        time.sleep(0.1)
+    kernel = int(pid_file.read_text())
+    build_process.send_signal(signal.SIGTERM)
+    _, err = build_process.communicate(timeout=120)
+    assert build_process.returncode == 130 and "build interrupted" in err
+    for _ in range(50):
+        try:
+            os.kill(kernel, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.1)
+    else:
+        os.kill(kernel, signal.SIGKILL)
+        pytest.fail("the chapter's kernel outlived the terminated build")
+
+
 def test_failing_chapter_is_named_with_its_cell_and_old_html_survives(tmp_path):
     root = _tiny_book(tmp_path, 'raise RuntimeError("planted failure")')
     build_dir = root / "_build"

@@ -304,6 +304,33 @@ def _stop_workers(pool) -> None:
     pool.shutdown(wait=True, cancel_futures=True)
 
 
+@contextmanager
+def _stop_signals_interrupt():
+    """Turn SIGTERM and SIGHUP into KeyboardInterrupt while chapters run.
+
+    The chapters' workers have process groups of their own (:func:`_own_process_group`), so a
+    signal meant for the build no longer reaches them; raising here lets the build stop them
+    (:func:`_stop_workers`) instead of leaving their kernels running.
+    """
+    import signal
+    import threading
+
+    names = [name for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name)]
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(number, frame):
+        raise KeyboardInterrupt(signal.Signals(number).name)
+
+    previous = {name: signal.signal(getattr(signal, name), interrupt) for name in names}
+    try:
+        yield
+    finally:
+        for name, handler in previous.items():
+            signal.signal(getattr(signal, name), handler)
+
+
 def notebook_errors(path: Path) -> list[str]:
     """Error outputs left in an executed notebook, as ``cell N: Name: value`` strings."""
     import nbformat
@@ -351,42 +378,43 @@ def execute_chapters(root: Path, chapters: list[Chapter], build_dir: Path, *, pr
     timings: dict[str, float] = {}
     logs = build_dir / "logs"
     logs.mkdir(parents=True, exist_ok=True)
-    pool = futures.ProcessPoolExecutor(max_workers=jobs, mp_context=context)
-    try:
-        pending = {}
-        for chapter in chapters:
-            temporary = executed / f".{chapter.name}.running.ipynb"
-            kernel_log = logs / f"{chapter.name}.kernel.log"
-            kernel_log.unlink(missing_ok=True)
-            future = pool.submit(_execute_one, chapter.entry, str(root), str(temporary),
-                                 run_parameters, env, str(kernel_log))
-            pending[future] = (chapter, temporary)
-            print(f"  queued   {chapter.name}", flush=True)
-        for future in futures.as_completed(pending):
-            chapter, temporary = pending[future]
-            seconds, error = future.result()
-            if error is not None:
-                for other in pending:
-                    other.cancel()
-                failed_dir.mkdir(parents=True, exist_ok=True)
-                kept = failed_dir / f"{chapter.name}.ipynb"
-                if temporary.exists():
-                    os.replace(temporary, kept)
-                raise BuildError(
-                    f"chapter {chapter.name} failed after {seconds:.1f} s at {error}\n"
-                    f"The executed notebook with the traceback is in {kept}; the kernel's own "
-                    f"messages are in {logs / f'{chapter.name}.kernel.log'}. "
-                    "The previous HTML book was left as it was."
-                )
-            stamp_execution(temporary, profile=profile, data_dir=env.get(DATA_DIR_VARIABLE),
-                            parameters=parameters or {})
-            os.replace(temporary, executed / f"{chapter.name}.ipynb")
-            timings[chapter.name] = seconds
-            print(f"  finished {chapter.name} in {seconds:6.1f} s", flush=True)
-    except BaseException:  # a failed chapter or Ctrl-C: stop the others now
-        _stop_workers(pool)
-        raise
-    pool.shutdown(wait=True)
+    with _stop_signals_interrupt():
+        pool = futures.ProcessPoolExecutor(max_workers=jobs, mp_context=context)
+        try:
+            pending = {}
+            for chapter in chapters:
+                temporary = executed / f".{chapter.name}.running.ipynb"
+                kernel_log = logs / f"{chapter.name}.kernel.log"
+                kernel_log.unlink(missing_ok=True)
+                future = pool.submit(_execute_one, chapter.entry, str(root), str(temporary),
+                                     run_parameters, env, str(kernel_log))
+                pending[future] = (chapter, temporary)
+                print(f"  queued   {chapter.name}", flush=True)
+            for future in futures.as_completed(pending):
+                chapter, temporary = pending[future]
+                seconds, error = future.result()
+                if error is not None:
+                    for other in pending:
+                        other.cancel()
+                    failed_dir.mkdir(parents=True, exist_ok=True)
+                    kept = failed_dir / f"{chapter.name}.ipynb"
+                    if temporary.exists():
+                        os.replace(temporary, kept)
+                    raise BuildError(
+                        f"chapter {chapter.name} failed after {seconds:.1f} s at {error}\n"
+                        f"The executed notebook with the traceback is in {kept}; the kernel's own "
+                        f"messages are in {logs / f'{chapter.name}.kernel.log'}. "
+                        "The previous HTML book was left as it was."
+                    )
+                stamp_execution(temporary, profile=profile, data_dir=env.get(DATA_DIR_VARIABLE),
+                                parameters=parameters or {})
+                os.replace(temporary, executed / f"{chapter.name}.ipynb")
+                timings[chapter.name] = seconds
+                print(f"  finished {chapter.name} in {seconds:6.1f} s", flush=True)
+        except BaseException:  # a failed chapter or Ctrl-C: stop the others now
+            _stop_workers(pool)
+            raise
+        pool.shutdown(wait=True)
     print(f"executed in {time.perf_counter() - started:.1f} s", flush=True)
     return timings
 

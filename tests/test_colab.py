@@ -8,6 +8,7 @@ torch into the new environment from the pip cache).
 """
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -31,12 +32,21 @@ def _run(args, **kwargs):
     return result
 
 
+@pytest.fixture
+def colab_venv(tmp_path):
+    """Path for the simulated Colab environment, removed afterwards: it holds its own torch,
+    several GB that would otherwise stay in pytest's kept temporary folders."""
+    venv = tmp_path / "colab"
+    yield venv
+    shutil.rmtree(venv, ignore_errors=True)
+
+
 @pytest.mark.slow
-def test_a_chapter_runs_in_a_colab_like_environment(tmp_path):
+def test_a_chapter_runs_in_a_colab_like_environment(tmp_path, colab_venv):
+    venv = colab_venv
     wheels = tmp_path / "wheels"
     _run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", wheels, ROOT])
     (wheel,) = wheels.glob("infoprec_helpers-*.whl")
-    venv = tmp_path / "colab"
     _run([sys.executable, "-m", "venv", venv])
     python = venv / "bin" / "python"
     _run([python, "-m", "pip", "install", "-q", *COLAB_PACKAGES])

@@ -28,7 +28,7 @@ from helpers.lipschitz import (  # noqa: E402
     layer_operator_norm,
     linear_operator_norm,
 )
-from helpers.models import BasicBlock, build_model  # noqa: E402
+from helpers.models import BasicBlock, ScaledAvgPool2d, build_model  # noqa: E402
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
@@ -191,6 +191,8 @@ def test_activation_constants():
     (nn.MaxPool2d(2), (1, 6, 6), 1.0),
     (nn.MaxPool2d(3, stride=1), (1, 7, 7), 3.0),
     (nn.AvgPool2d(2), (1, 4, 4), 0.5),
+    (ScaledAvgPool2d(2), (1, 4, 4), 1.0),
+    (ScaledAvgPool2d((1, 4)), (2, 4, 8), 1.0),
     (nn.AdaptiveAvgPool2d(1), (2, 4, 4), 0.25),
 ])
 def test_pooling_constants_are_attained(layer, shape, expected):
@@ -213,8 +215,10 @@ def test_pooling_constants_are_attained(layer, shape, expected):
 @pytest.mark.parametrize("activation", ["relu", "gelu"])
 def test_certified_upper_bound_dominates_measured_lower_bound(name, spectral_norm, activation):
     torch.manual_seed(6)
+    # the smooth variants' pooling with GELU (chapter "Curvature threshold"), max with ReLU
+    pooling = {} if name == "resnet8" or activation == "relu" else {"pooling": "scaled-avg"}
     model = build_model(name, in_channels=1, image_size=8, width=0.25,
-                        spectral_norm=spectral_norm, activation=activation)
+                        spectral_norm=spectral_norm, activation=activation, **pooling)
     model.train()
     bound = certified_upper_bound(model)
     assert model.training and all(m.training for m in model.modules())  # modes restored

@@ -13,6 +13,7 @@ from helpers.models import (  # noqa: E402
     MODELS,
     PAD_ID,
     UNK_ID,
+    ScaledAvgPool2d,
     Tokenizer,
     build_model,
     build_vocabulary,
@@ -131,6 +132,20 @@ def test_tokenizer_basics():
     assert tokenizer.unknown_rate(["the dog"]) == 0.5
     capped = build_vocabulary(["b b a a c"], min_count=1, max_size=2)
     assert capped.itos[2:] == ["a", "b"]
+
+
+def test_scaled_average_pooling_is_the_average_times_root_window_area():
+    x = torch.randn(2, 3, 6, 8)
+    torch.testing.assert_close(ScaledAvgPool2d(2)(x), 2 * nn.functional.avg_pool2d(x, 2))
+    torch.testing.assert_close(ScaledAvgPool2d((2, 4))(x),
+                               8 ** 0.5 * nn.functional.avg_pool2d(x, (2, 4)))
+    model = build_model("cnn-cifar", in_channels=1, image_size=8, width=0.25, pooling="scaled-avg")
+    assert [type(m) for m in model.modules() if "Pool" in type(m).__name__] == [
+        ScaledAvgPool2d, ScaledAvgPool2d]
+    rebuilt = rebuild_model(model.config)
+    assert rebuilt.config["pooling"] == "scaled-avg"
+    with pytest.raises(ValueError, match="scaled-avg"):
+        build_model("cnn-mnist", pooling="sum")
 
 
 def test_registry_errors():

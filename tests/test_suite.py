@@ -163,10 +163,10 @@ def test_smooth_variants_are_labelled_and_cached_apart(tmp_path):
     assert [record.trained.config["activation"] for record in both] == [
         "relu", "relu", "gelu", "gelu"]
     assert [record.trained.config.get("pooling", "max") for record in both] == [
-        "max", "max", "avg", "avg"]
+        "max", "max", "scaled-avg", "scaled-avg"]
     pools = [type(m).__name__ for m in both[2].trained.model.modules()
              if "Pool" in type(m).__name__]
-    assert pools == ["AvgPool2d", "AvgPool2d"]
+    assert pools == ["ScaledAvgPool2d", "ScaledAvgPool2d"]
     assert not np.allclose(both[0].test_Z, both[2].test_Z)
     only = train_suite(TINY, include_smooth="only", spectral_norm=False, cache_dir=tmp_path,
                        log=None)  # the transformer has no smooth variant: only CNN-MNIST's

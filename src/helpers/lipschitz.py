@@ -26,7 +26,8 @@ Upper bound, certified (:func:`certified_upper_bound`)
       of about 1.7 on a 3x3, stride-2 test layer (:func:`conv_operator_norm`);
     * activations: ``sup |act'|`` (ReLU 1, GELU about 1.1289, SiLU about 1.0998);
     * max pooling: 1 for non-overlapping windows, ``sqrt(m)`` when a pixel can lie in ``m``
-      windows; average pooling ``sqrt(m / window size)``; global average pooling over
+      windows; average pooling ``sqrt(m / window size)`` (times ``sqrt(window size)`` for the
+      smooth variants' scaled average pooling); global average pooling over
       ``H * W`` positions ``1 / sqrt(H * W)``; flatten, identity and dropout (eval) 1.
 
     The product is a theorem (up to floating-point rounding in the SVDs), usually a loose one:
@@ -654,8 +655,9 @@ def layer_operator_norm(layer: nn.Module, input_shape, *, name: str = "layer",
     Dispatches to :func:`linear_operator_norm`, :func:`conv_operator_norm` and
     :func:`activation_lipschitz`, and handles pooling (max pooling ``sqrt(m)`` with ``m``
     the most windows a position lies in, 1 when ``kernel_size == stride``; average pooling
-    ``sqrt(m / window size)``; ``AdaptiveAvgPool2d(1)`` ``1 / sqrt(H * W)``), Flatten,
-    Identity and Dropout (1, in eval mode).
+    ``sqrt(m / window size)``, times the ``gain`` of
+    :class:`~helpers.models.ScaledAvgPool2d`; ``AdaptiveAvgPool2d(1)`` ``1 / sqrt(H * W)``),
+    Flatten, Identity and Dropout (1, in eval mode).
 
     Parameters
     ----------
@@ -689,7 +691,9 @@ def layer_operator_norm(layer: nn.Module, input_shape, *, name: str = "layer",
                 f"{kind_name} at {name} is not supported with divisor_override, ceil_mode, or "
                 "count_include_pad=False and padding (the divisor changes at the border).")
         overlap, size = _pool_overlap(layer)
-        return _constant(math.sqrt(overlap / size), "avg-pool")
+        # ScaledAvgPool2d multiplies by a constant gain (sqrt of the window area)
+        gain = float(getattr(layer, "gain", 1.0))
+        return _constant(gain * math.sqrt(overlap / size), "avg-pool")
     if isinstance(layer, nn.AdaptiveAvgPool2d):
         if _pair(layer.output_size) != (1, 1):
             raise UnsupportedLayerError(f"{kind_name} at {name} is supported with "

@@ -158,13 +158,14 @@ def variant_key(smooth: bool, spectral_norm: bool) -> str | None:
 
 
 #: Architectures that also get a smooth variant (``include_smooth=True``): GELU in place of
-#: ReLU and average in place of max pooling. Introduced in the chapter "Curvature threshold":
-#: a ReLU network is piecewise linear, so its second derivative is zero almost everywhere,
-#: and max pooling switches between inputs with a kink of its own; curvature by autograd
-#: needs a map that is smooth everywhere.
+#: ReLU and scaled average pooling (:class:`~helpers.models.ScaledAvgPool2d`, Lipschitz
+#: constant 1 like max pooling) in place of max pooling. Introduced in the chapter
+#: "Curvature threshold": a ReLU network is piecewise linear, so its second derivative is zero
+#: almost everywhere, and max pooling switches between inputs with a kink of its own;
+#: curvature by autograd needs a map that is smooth everywhere.
 SMOOTH_MODELS = ("cnn-mnist", "cnn-cifar")
 SMOOTH_ACTIVATION = "gelu"
-SMOOTH_MODEL_KWARGS = {"pooling": "avg"}
+SMOOTH_MODEL_KWARGS = {"pooling": "scaled-avg"}
 
 
 @dataclass(frozen=True)
@@ -172,7 +173,7 @@ class SuiteProfile:
     """A named list of :class:`ModelSpec`, each trained with and without spectral norm.
 
     ``smooth_models`` are also trained with ``smooth_activation`` in place of ReLU and with
-    ``smooth_model_kwargs`` (average pooling) when :func:`train_suite` is called with
+    ``smooth_model_kwargs`` (scaled average pooling) when :func:`train_suite` is called with
     ``include_smooth=True``.
     """
 
@@ -345,7 +346,7 @@ class SuiteRecord:
         The network's activation (``"relu"`` for the image models, ``"gelu"`` for the
         transformer and for the smooth variants).
     smooth_variant : bool
-        True for the smooth variant of an image model: GELU and average pooling (chapter
+        True for the smooth variant of an image model: GELU and scaled average pooling (chapter
         "Curvature threshold").
     data_note : str or None
         Set when a split was smaller than the profile asked for and was used whole.

@@ -454,6 +454,9 @@ def test_augmentations_fit_their_kind_of_model(tmp_path):
     trained = train_model("transformer-tiny", tiny_texts(), cache_dir=tmp_path, log=None,
                           **FAST, augment="word-dropout", model_kwargs={"n_layers": 1})
     assert trained.key["training"]["augment"] == "word-dropout"
+    from helpers.train import WORD_DROPOUT_RATE, recipe_text
+    assert trained.key["training"]["word_dropout_rate"] == WORD_DROPOUT_RATE  # cached apart
+    assert f"word-dropout {WORD_DROPOUT_RATE:g}" in recipe_text(trained.key)
 
 
 def test_recipe_text_names_the_settings_that_differ_from_the_defaults():
@@ -466,9 +469,9 @@ def test_recipe_text_names_the_settings_that_differ_from_the_defaults():
              "training": {"batch_size": 128, "lr": 3e-3, "weight_decay": 5e-4,
                           "logit_scale": 16.0, "schedule": "onecycle",
                           "augment": "word-dropout", "label_smoothing": 0.1,
-                          "precision": "bfloat16"}}
+                          "precision": "bfloat16", "word_dropout_rate": 0.25}}
     assert recipe_text(tuned) == ("batch 128, lr 0.003 one-cycle, weight decay 0.0005, "
-                                  "word-dropout, dropout 0.1, label smoothing 0.1, "
+                                  "word-dropout 0.25, dropout 0.1, label smoothing 0.1, "
                                   "logit scale 16, bfloat16")
     with pytest.raises(ValueError, match="cache key with a 'training' section"):
         recipe_text({"model": {"name": "cnn-mnist"}})

@@ -56,7 +56,7 @@ PRECISIONS = ("float32", "bfloat16")
 RECIPE_DEFAULTS = {"augment": None, "schedule": "constant", "label_smoothing": 0.0,
                    "precision": "float32"}
 #: Share of real tokens ``augment="word-dropout"`` replaces by ``<unk>`` in each batch.
-WORD_DROPOUT_RATE = 0.3
+WORD_DROPOUT_RATE = 0.4
 #: Padding of the random crop of ``augment="flip-crop"``, in pixels.
 CROP_PADDING = 4
 #: Called after every epoch's checkpoint with the epoch number (tests interrupt training here).
@@ -443,6 +443,8 @@ def train_model(model_name: str, dataset_splits, *, seed: int = 0, epochs: int =
     recipe = {"augment": augment, "schedule": schedule,
               "label_smoothing": float(label_smoothing), "precision": precision}
     training.update({k: v for k, v in recipe.items() if v != RECIPE_DEFAULTS[k]})
+    if augment == "word-dropout":  # the rate is a module constant: the key must still see it
+        training["word_dropout_rate"] = WORD_DROPOUT_RATE
     key = {
         "model": {"name": name, "spectral_norm": bool(spectral_norm),
                   "activation": activation, "width": float(width), **model_kwargs},
@@ -514,7 +516,8 @@ def recipe_text(key: dict) -> str:
     if training.get("weight_decay"):
         parts.append(f"weight decay {training['weight_decay']:g}")
     if training.get("augment"):
-        parts.append(str(training["augment"]))
+        rate = training.get("word_dropout_rate")
+        parts.append(str(training["augment"]) + (f" {rate:g}" if rate is not None else ""))
     if model.get("dropout"):
         parts.append(f"dropout {model['dropout']:g}")
     if training.get("label_smoothing"):

@@ -312,6 +312,25 @@ def test_execution_record_keeps_earlier_chapters_and_the_environment(tmp_path):
     assert record["training_stage"]["seconds"] == 1.0
 
 
+def test_chapters_start_longest_first_from_the_last_record_of_their_profile(tmp_path):
+    chapters = [build.Chapter(f"notebooks/{name}", tmp_path)
+                for name in ("01_a", "02_b", "03_c", "04_d", "05_e")]
+    order = build.longest_first(chapters, {"01_a": 50.0, "02_b": 140.0, "03_c": 559.0,
+                                           "05_e": 140.0})
+    # no record (04_d) first, then longest first; the tie keeps the file order
+    assert [c.name for c in order] == ["04_d", "03_c", "02_b", "05_e", "01_a"]
+    assert build.longest_first(chapters, {}) == chapters
+    build_dir = tmp_path / "_build"
+    assert build.recorded_seconds(build_dir, "full") == {}  # no record yet
+    build.write_execution_record(build_dir, profile="full", data_dir=None, parameters={},
+                                 timings={"01_a": 3.0, "02_b": 9.0}, training=None,
+                                 started="now")
+    build.write_execution_record(build_dir, profile="smoke", data_dir=None, parameters={},
+                                 timings={"02_b": 0.5}, training=None, started="later")
+    assert build.recorded_seconds(build_dir, "full") == {"01_a": 3.0}  # 02_b ran as smoke
+    assert build.recorded_seconds(build_dir, "smoke") == {"02_b": 0.5}
+
+
 def test_stage_last_chapters_are_recognised(tmp_path):
     root = _tiny_book(tmp_path, "x = 1")
     chapter = build.list_chapters(root)[0]

@@ -344,6 +344,33 @@ def notebook_errors(path: Path) -> list[str]:
     return found
 
 
+def longest_first(chapters: list[Chapter], previous_seconds: dict[str, float]) -> list[Chapter]:
+    """Order chapters for the worker pool: those without a recorded time first (they may be
+    long), then by the time each took last, longest first.
+
+    With two workers the order matters: started last, a long chapter runs alone while the
+    other worker idles, as chapter 6 did in a warm ``full`` rerun in file order. Ties keep the
+    order of ``chapters``.
+    """
+    def expected(item):
+        index, chapter = item
+        seconds = previous_seconds.get(chapter.name)
+        return (seconds is not None, -(seconds or 0.0), index)
+
+    return [chapter for _, chapter in sorted(enumerate(chapters), key=expected)]
+
+
+def recorded_seconds(build_dir: Path, profile: str) -> dict[str, float]:
+    """``{chapter name: seconds}`` from the last build's record, for chapters run with
+    ``profile`` (other profiles' times say nothing about this one)."""
+    found = {}
+    for entry in last_record(build_dir).get("chapters", []):
+        if (isinstance(entry, dict) and entry.get("profile") == profile
+                and isinstance(entry.get("seconds"), (int, float))):
+            found[str(entry.get("name"))] = float(entry["seconds"])
+    return found
+
+
 def execute_chapters(root: Path, chapters: list[Chapter], build_dir: Path, *, profile: str,
                      jobs: int, data_dir: str | None, parameters: dict | None = None,
                      staging: Path | None = None) -> dict[str, float]:
@@ -382,7 +409,7 @@ def execute_chapters(root: Path, chapters: list[Chapter], build_dir: Path, *, pr
         pool = futures.ProcessPoolExecutor(max_workers=jobs, mp_context=context)
         try:
             pending = {}
-            for chapter in chapters:
+            for chapter in longest_first(chapters, recorded_seconds(build_dir, profile)):
                 temporary = executed / f".{chapter.name}.running.ipynb"
                 kernel_log = logs / f"{chapter.name}.kernel.log"
                 kernel_log.unlink(missing_ok=True)

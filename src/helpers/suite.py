@@ -23,7 +23,7 @@ Profiles
     The proposal's data, read from the data directory, every training split whole:
     CNN-MNIST on the 60,000 MNIST images (10 epochs), CNN-CIFAR and ResNet-8 on the 50,000
     CIFAR-10 images (20 and 24 epochs, random flips and 4-pixel crops, label smoothing 0.1,
-    weight decay), Transformer-Tiny on every AG News training article present (5 epochs,
+    weight decay), Transformer-Tiny on every AG News training article present (6 epochs,
     dropout, word dropout); all with a one-cycle learning-rate schedule and bfloat16 autocast
     (:func:`helpers.train.train_model`). The spectrally normalized variants that learn
     slowest train longer (:attr:`ModelSpec.variant_settings`).

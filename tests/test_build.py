@@ -136,7 +136,6 @@ def test_outputs_in_the_committed_notebook_are_refused(tmp_path):
 
 
 def test_a_failing_chapter_stops_the_chapters_still_running(tmp_path):
-    import os
     import time
 
     pid_file = tmp_path / "slow.pid"
@@ -150,14 +149,22 @@ def test_a_failing_chapter_stops_the_chapters_still_running(tmp_path):
     # without stopping the pool, this would wait out the slow chapter's ten minutes
     assert time.perf_counter() - started < 300
     kernel = int(pid_file.read_text())
-    for _ in range(50):  # the slow chapter's kernel is ended with its worker
+    # the slow chapter's kernel is ended with its worker
+    assert _process_ends(kernel), f"the slow chapter's kernel {kernel} is still running"
+
+
+def _process_ends(pid: int, seconds: float = 5.0) -> bool:
+    """Whether process ``pid`` is gone within ``seconds`` (polled every 0.1 s)."""
+    import os
+    import time
+
+    for _ in range(int(seconds / 0.1)):
         try:
-            os.kill(kernel, 0)
+            os.kill(pid, 0)
         except ProcessLookupError:
-            break
+            return True
         time.sleep(0.1)
-    else:
-        pytest.fail(f"the slow chapter's kernel {kernel} is still running")
+    return False
 
 
 def test_a_terminated_build_stops_its_chapters_and_says_how_to_resume(tmp_path):
@@ -181,13 +188,7 @@ def test_a_terminated_build_stops_its_chapters_and_says_how_to_resume(tmp_path):
     build_process.send_signal(signal.SIGTERM)
     _, err = build_process.communicate(timeout=120)
     assert build_process.returncode == 130 and "build interrupted" in err
-    for _ in range(50):
-        try:
-            os.kill(kernel, 0)
-        except ProcessLookupError:
-            break
-        time.sleep(0.1)
-    else:
+    if not _process_ends(kernel):
         os.kill(kernel, signal.SIGKILL)
         pytest.fail("the chapter's kernel outlived the terminated build")
 

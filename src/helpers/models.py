@@ -623,9 +623,7 @@ def rebuild_model(config: dict) -> RepresentationModel:
 
 __all__ = [
     "ACTIVATIONS", "ALIASES", "MODELS", "PAD_ID", "POOLED_MODELS", "POOLING", "TEXT_MODELS",
-    "UNK_ID", "BasicBlock",
-    "CNNCifar", "CNNMnist", "EncoderLayer", "RepresentationModel", "ResNet8", "ScaledAvgPool2d",
-    "Tokenizer",
-    "TransformerTiny", "build_model", "build_vocabulary", "canonical_model_name",
-    "rebuild_model",
+    "UNK_ID", "BasicBlock", "CNNCifar", "CNNMnist", "EncoderLayer", "RepresentationModel",
+    "ResNet8", "ScaledAvgPool2d", "Tokenizer", "TransformerTiny", "build_model",
+    "build_vocabulary", "canonical_model_name", "rebuild_model",
 ]

@@ -49,6 +49,23 @@ def test_identical_variants_differ_by_zero_and_saturated_precisions_are_flagged(
     assert results[1].at_ceiling and not results[0].at_ceiling
 
 
+def test_cached_capacity_difference_equals_the_computed_one(tmp_path):
+    rng = np.random.default_rng(1)
+    wide = [rng.random((200, 2)) for _ in range(2)]
+    narrow = [0.5 * w for w in wide]
+    fresh = capacity_difference(narrow, wide, [2, 4], n_bootstrap=20, seed=5)
+    lines = []
+    first = capacity_difference(narrow, wide, [2, 4], n_bootstrap=20, seed=5, cache=True,
+                                cache_dir=tmp_path, log=lines.append)
+    again = capacity_difference(narrow, wide, [2, 4], n_bootstrap=20, seed=5, cache=True,
+                                cache_dir=tmp_path, log=lines.append)
+    assert first == fresh and again == fresh
+    assert "cache miss" in lines[0] and "cache hit" in lines[-1]
+    swapped = capacity_difference(wide, narrow, [2, 4], n_bootstrap=20, seed=5, cache=True,
+                                  cache_dir=tmp_path, log=lines.append)
+    assert "cache miss" in lines[-2] and swapped[0].percent < 0 < fresh[0].percent
+
+
 def test_capacity_difference_errors():
     points = np.random.default_rng(0).random((50, 2))
     with pytest.raises(ValueError, match="same test points"):

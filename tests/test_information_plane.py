@@ -101,6 +101,57 @@ def test_precision_row_with_neural_estimates_reports_their_ceiling_and_time():
         ip.precision_row(unit, 2.0, neural={})
 
 
+def _same_row(a: dict, b: dict) -> bool:
+    """Equal keys and values, NaN equal to NaN."""
+    return a.keys() == b.keys() and all(
+        a[k] == b[k] or (isinstance(a[k], float) and math.isnan(a[k]) and math.isnan(b[k]))
+        for k in a)
+
+
+class _Lines(list):
+    def __call__(self, line):
+        self.append(line)
+
+
+@pytest.mark.usefixtures("one_torch_thread")
+def test_cached_precision_rows_equal_fresh_ones_and_are_loaded_on_a_rerun(tmp_path):
+    rng = np.random.default_rng(2)
+    unit = rng.random((80, 2))
+    inputs = unit + 0.01 * rng.standard_normal((80, 2))
+    settings = dict(inputs=inputs, n_bootstrap=10, seed=3,
+                    neural=dict(batch_size=16, epochs=2, patience=1, n_eval_rounds=2))
+    fresh = ip.precision_row(unit, 2.0, **settings)
+    log = _Lines()
+    first = ip.precision_row(unit, 2.0, **settings, cache=True, cache_dir=tmp_path, log=log)
+    again = ip.precision_row(unit, 2.0, **settings, cache=True, cache_dir=tmp_path, log=log)
+    timing = ("infonce [s]", "mine [s]")
+    assert _same_row({k: v for k, v in fresh.items() if k not in timing},
+                     {k: v for k, v in first.items() if k not in timing})
+    assert _same_row(first, again)
+    assert "cache miss" in log[0] and "cache hit" in log[-1]
+    # another precision, other inputs or another seed is another entry
+    for changed in (dict(bits=1.0), dict(inputs=inputs[::-1]), dict(seed=4)):
+        call = {**settings, "bits": 2.0, **changed}
+        ip.precision_row(unit, call.pop("bits"), **call, cache=True, cache_dir=tmp_path, log=log)
+        assert "cache miss" in log[-2]
+    assert len(list((tmp_path / "mi-precision").glob("*.json"))) == 4
+
+
+def test_cached_case_rows_equal_fresh_ones(tmp_path):
+    (case,) = [c for c in ip.ground_truth_cases(300, dims=(1,), cubic_dims=()) if c.discrete]
+    fresh = ip.estimate_case(case, ip.case_estimators(case, n_bootstrap=15, seed=1))
+    log = _Lines()
+    first = ip.case_rows(case, n_bootstrap=15, seed=1, cache=True, cache_dir=tmp_path, log=log)
+    again = ip.case_rows(case, n_bootstrap=15, seed=1, cache=True, cache_dir=tmp_path, log=log)
+    assert "cache hit" in log[-1]
+    assert [row["estimator"] for row in again] == [row["estimator"] for row in fresh]
+    for computed, stored, loaded in zip(fresh, first, again, strict=True):
+        assert _same_row(dict(computed, seconds=0.0), dict(stored, seconds=0.0))
+        assert _same_row(stored, loaded)
+    other = ip.case_rows(case, n_bootstrap=15, seed=2, cache=True, cache_dir=tmp_path, log=log)
+    assert "cache miss" in log[-2] and other[0]["estimate"] != fresh[0]["estimate"]
+
+
 # --------------------------------------------------------------------------- gap factor
 
 

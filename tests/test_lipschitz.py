@@ -332,3 +332,34 @@ def test_transformer_is_reported_uncertified():
         book_units(bound, input_diameter=1.0, output_scale=1.0)
     with pytest.raises(ValueError, match="token ids"):
         empirical_lower_bound(model, torch.ones(2, 5))
+
+
+@pytest.mark.usefixtures("one_torch_thread")
+def test_model_bounds_of_suite_records_are_cached_whole(tmp_path):
+    from helpers.lipschitz import ModelBounds, model_bounds
+    from helpers.suite import ModelSpec, SuiteProfile, train_suite
+
+    profile = SuiteProfile(
+        name="tiny-test", description="tiny models for the Lipschitz cache test",
+        specs=(ModelSpec("cnn-mnist", "digits", 80, 40, epochs=1, width=0.125),
+               ModelSpec("transformer-tiny", "topics", 60, 30, epochs=1, width=0.125,
+                         model_kwargs={"n_layers": 1})))
+    suite = train_suite(profile, spectral_norm=False, log=None, cache_dir=tmp_path / "weights")
+    for record in suite:
+        sample = record.normalized(30, 60)
+        fresh = model_bounds(record, sample, n_points=6, n_iter=3, cache=False)
+        lines = []
+        first, again = (model_bounds(record, sample, n_points=6, n_iter=3,
+                                     cache_dir=tmp_path, log=lines.append) for _ in range(2))
+        assert "cache miss" in lines[0] and "cache hit" in lines[-1]
+        assert isinstance(again, ModelBounds) and again.label == record.label
+        assert again.upper.layers == fresh.upper.layers  # every layer's bound survives
+        assert again.upper.certified == fresh.upper.certified
+        np.testing.assert_array_equal(again.lower.per_point, first.lower.per_point)
+        assert again.lower.lower == first.lower.lower == pytest.approx(fresh.lower.lower)
+        assert again.input_diameter == fresh.input_diameter
+        fixed = ("time upper [s]", "time lower [s]")
+        assert {k: v for k, v in again.row().items() if k not in fixed} == pytest.approx(
+            {k: v for k, v in fresh.row().items() if k not in fixed}, nan_ok=True)
+        assert again.row()["time lower [s]"] == first.row()["time lower [s]"]
+    assert len(list((tmp_path / "lipschitz").glob("*.json"))) == 2

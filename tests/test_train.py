@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import random
 import warnings
 from dataclasses import dataclass, replace
@@ -190,6 +191,23 @@ def test_cache_rejects_unstorable_values(tmp_path):
     with pytest.raises(TypeError, match="cache stores"):
         cached({"k": 1}, lambda: {"f": object()}, kind="x", cache_dir=tmp_path, log=None)
     assert not list(tmp_path.rglob("*.json"))
+
+
+def test_cache_stores_table_rows_with_numpy_scalars(tmp_path):
+    if torch is None:
+        pytest.skip("torch is not installed")
+    row = {"bits": np.float64(2.0), "n": np.int64(60), "at ceiling": np.bool_(True),
+           "missing": None, "ceiling": math.inf, "estimate": math.nan,
+           "shape": (np.int64(3), 4), "rows": [{"p": np.float32(0.5)}]}
+    compute, calls = _counting(row)
+    cached({"k": 1}, compute, kind="rows", cache_dir=tmp_path, log=None)
+    loaded = cached({"k": 1}, compute, kind="rows", cache_dir=tmp_path, log=None)
+    assert calls == [1]
+    assert loaded["bits"] == 2.0 and type(loaded["bits"]) is float
+    assert loaded["n"] == 60 and type(loaded["n"]) is int
+    assert loaded["at ceiling"] is True and loaded["missing"] is None
+    assert loaded["ceiling"] == math.inf and math.isnan(loaded["estimate"])
+    assert loaded["shape"] == (3, 4) and loaded["rows"] == [{"p": 0.5}]
 
 
 def test_cache_dir_setting(tmp_path, monkeypatch):

@@ -13,8 +13,9 @@ default ``_build/cache``). Each entry is two files in ``<cache>/<kind>/``:
 
 ``<hash>.npz`` or ``<hash>.pt``
     The payload: numpy arrays via :func:`numpy.savez`, anything else (state dicts, nested
-    dicts and lists of tensors, numbers and strings) via :func:`torch.save`, read back with
-    ``weights_only=True``.
+    dicts and lists of tensors, numbers and strings, such as table rows) via
+    :func:`torch.save`, read back with ``weights_only=True``; numpy scalars in them are stored
+    as Python numbers.
 ``<hash>.json``
     Metadata: the full key, the payload's file name, format, size and SHA-256 checksum,
     written after the payload, so its presence marks a complete entry.
@@ -175,6 +176,23 @@ def _check_torch_payload(obj, where="value"):
     )
 
 
+def _plain_scalars(obj):
+    """``obj`` with numpy scalars (``np.float64``, ``np.bool_``...) turned into Python ones.
+
+    Table rows computed with numpy hold such scalars; ``torch.load(weights_only=True)``
+    cannot read them back, while their Python equivalents store and compare the same.
+    """
+    if isinstance(obj, np.generic):
+        return obj.item()
+    if isinstance(obj, (dict, OrderedDict)):
+        return type(obj)((name, _plain_scalars(value)) for name, value in obj.items())
+    if isinstance(obj, list):
+        return [_plain_scalars(value) for value in obj]
+    if isinstance(obj, tuple):
+        return tuple(_plain_scalars(value) for value in obj)
+    return obj
+
+
 def _serialize(value) -> tuple[bytes, str, str]:
     """Return ``(payload bytes, format, file suffix)``."""
     buffer = io.BytesIO()
@@ -190,6 +208,7 @@ def _serialize(value) -> tuple[bytes, str, str]:
         return buffer.getvalue(), "npz-dict", ".npz"
     import torch
 
+    value = _plain_scalars(value)
     _check_torch_payload(value)
     torch.save(value, buffer)
     return buffer.getvalue(), "torch", ".pt"

@@ -108,8 +108,9 @@ def _check_variant(samples, name: str) -> list[np.ndarray]:
 
 
 def capacity_difference(variant_a, variant_b, bits, *, n_bootstrap: int = 200,
-                        confidence: float = 0.95, seed: int = 0,
-                        margin: float = 1.0) -> list[CapacityDifference]:
+                        confidence: float = 0.95, seed: int = 0, margin: float = 1.0,
+                        cache: bool = False, cache_dir=None,
+                        log=None) -> list[CapacityDifference]:
     """Percentage difference in ``C_num`` between two variants, per precision, with intervals.
 
     Parameters
@@ -129,6 +130,12 @@ def capacity_difference(variant_a, variant_b, bits, *, n_bootstrap: int = 200,
     margin : float
         A precision is "at the ceiling" when both means are within ``margin`` bits of
         ``log2 n``.
+    cache : bool
+        Store the result on disk (:mod:`helpers.cache`, kind ``"capacity-difference"``),
+        keyed by the content of every array and every setting: the bootstrap recomputes
+        ``2 * n_bootstrap`` capacity curves, which a rerun of the chapter then loads.
+    cache_dir, log :
+        As in :func:`helpers.cache.cached_result`.
 
     Returns
     -------
@@ -151,6 +158,18 @@ def capacity_difference(variant_a, variant_b, bits, *, n_bootstrap: int = 200,
         raise ValueError(f"n_bootstrap must be a positive integer, got {n_bootstrap!r}.")
     if not (isinstance(confidence, numbers.Real) and 0 < confidence < 1):
         raise ValueError(f"confidence must be in (0, 1), got {confidence!r}.")
+    if cache:
+        from .cache import array_fingerprint, cached
+
+        key = {"a": [array_fingerprint(s) for s in a], "b": [array_fingerprint(s) for s in b],
+               "bits": bits.tolist(), "n_bootstrap": n_bootstrap, "confidence": confidence,
+               "seed": seed, "margin": margin}
+        rows = cached(key, lambda: [d.as_dict() for d in capacity_difference(
+                          a, b, bits, n_bootstrap=n_bootstrap, confidence=confidence,
+                          seed=seed, margin=margin)],
+                      kind="capacity-difference", cache_dir=cache_dir, log=log,
+                      description="capacity difference between two variants")
+        return [CapacityDifference(**row) for row in rows]
     n = sizes.pop()
     base_a = np.array([capacity_bits(s, bits) for s in a])  # (seeds, bits)
     base_b = np.array([capacity_bits(s, bits) for s in b])

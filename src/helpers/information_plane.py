@@ -11,7 +11,9 @@ Ground truth
     :func:`ground_truth_cases` the chapter's battery of samples with known MI.
 Per-precision measurements
     :func:`precision_row` measures one representation at one precision: ``C_num``, occupied
-    cells, three entropy estimates of ``H(Z_q)`` and optionally InfoNCE and MINE.
+    cells, three entropy estimates of ``H(Z_q)`` and optionally InfoNCE and MINE;
+    :func:`case_rows` runs every estimator on a ground-truth case. Both can cache their rows
+    by content hash, so a rerun of the chapter does not train its critics again.
 The gap factor
     :func:`gap_comparison` turns ``C_num`` and an MI estimate with its interval into the ratio
     ``C_num / I`` with an interval, and a verdict on the proposal's "``C_num`` bounds ``I``
@@ -54,6 +56,7 @@ __all__ = [
     "GroundTruthCase",
     "RademacherEstimate",
     "case_estimators",
+    "case_rows",
     "decreases",
     "estimate_case",
     "fano_mi_lower_bound",
@@ -312,8 +315,49 @@ def estimate_case(case: GroundTruthCase, estimators: dict) -> list[dict]:
 # --------------------------------------------------------------------------- per precision
 
 
+def case_rows(case: GroundTruthCase, *, neural: dict | None = None, seed: int = 0,
+              n_bootstrap: int = 200, cache: bool = False, cache_dir=None,
+              log=None) -> list[dict]:
+    """:func:`estimate_case` with the estimators of :func:`case_estimators`, optionally cached.
+
+    Used by the chapter "MI comparison" for its ground-truth table.
+
+    Parameters
+    ----------
+    case : GroundTruthCase
+    neural, seed, n_bootstrap :
+        As in :func:`case_estimators`.
+    cache : bool
+        Store the rows on disk (:mod:`helpers.cache`, kind ``"mi-truth"``), keyed by the
+        sample's content, the case and every setting: a rerun loads them instead of training
+        the neural critics again. ``seconds`` is then the time of the original estimate.
+    cache_dir, log :
+        As in :func:`helpers.cache.cached_result`.
+
+    Returns
+    -------
+    list of dict
+        As :func:`estimate_case`.
+    """
+    def compute():
+        return estimate_case(case, case_estimators(case, neural=neural, seed=seed,
+                                                   n_bootstrap=n_bootstrap))
+
+    if not cache:
+        return compute()
+    from .cache import array_fingerprint, cached
+
+    key = {"x": array_fingerprint(case.x), "y": array_fingerprint(case.y),
+           "family": case.family, "dims": case.dims, "truth": case.truth,
+           "discrete": case.discrete, "neural": neural, "seed": seed,
+           "n_bootstrap": n_bootstrap}
+    return cached(key, compute, kind="mi-truth", cache_dir=cache_dir, log=log,
+                  description=f"MI estimates on {case.family}, d = {case.dims}")
+
+
 def precision_row(unit, bits: float, *, inputs=None, n_bootstrap: int = 200, seed: int = 0,
-                  neural: dict | None = None) -> dict:
+                  neural: dict | None = None, cache: bool = False, cache_dir=None,
+                  log=None) -> dict:
     """Capacity and information measurements of one representation at one precision.
 
     Used by the chapter "MI comparison" for every model of the suite and every precision.
@@ -332,6 +376,13 @@ def precision_row(unit, bits: float, *, inputs=None, n_bootstrap: int = 200, see
         Keyword arguments for :func:`helpers.mi_neural.infonce_mi` and
         :func:`helpers.mi_neural.mine_mi` (``batch_size``, ``epochs``, ``patience``...);
         ``None`` skips both (their columns are then NaN).
+    cache : bool
+        Store the row on disk (:mod:`helpers.cache`, kind ``"mi-precision"``), keyed by the
+        content of ``unit`` and ``inputs``, the precision and every setting, so that a rerun
+        of the chapter loads it instead of training the critics again. The ``[s]`` columns
+        then give the time of the original estimate.
+    cache_dir, log :
+        As in :func:`helpers.cache.cached_result`.
 
     Returns
     -------
@@ -346,6 +397,17 @@ def precision_row(unit, bits: float, *, inputs=None, n_bootstrap: int = 200, see
     from .quantize import grid_codes
 
     unit = check_points(unit, name="unit")
+    if cache:
+        from .cache import array_fingerprint, cached
+
+        key = {"unit": array_fingerprint(unit),
+               "inputs": None if inputs is None else array_fingerprint(inputs),
+               "bits": float(bits), "n_bootstrap": n_bootstrap, "seed": seed, "neural": neural}
+        return cached(key, lambda: precision_row(unit, bits, inputs=inputs,
+                                                 n_bootstrap=n_bootstrap, seed=seed,
+                                                 neural=neural),
+                      kind="mi-precision", cache_dir=cache_dir, log=log,
+                      description=f"capacity and MI at p = {float(bits):g}")
     codes = grid_codes(unit, bits)
     entropies = entropy_estimates(codes, n_bootstrap=n_bootstrap, seed=seed)
     row = {"bits": float(bits), "n": len(unit),

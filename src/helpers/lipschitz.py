@@ -63,7 +63,7 @@ import contextlib
 import math
 import numbers
 import warnings
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import NamedTuple
 
 import numpy as np
@@ -1185,6 +1185,29 @@ class ModelBounds:
         return book_units(self.lower.lower, input_diameter=self.input_diameter.lower,
                           output_scale=self.output_scale)
 
+    def to_payload(self) -> dict:
+        """Plain data (dicts, lists, numbers, a tensor) for :mod:`helpers.cache`."""
+        lower = asdict(self.lower)
+        lower["per_point"] = torch.as_tensor(np.asarray(self.lower.per_point))
+        return {"label": self.label, "upper": asdict(self.upper), "lower": lower,
+                "input_diameter": [float(self.input_diameter.lower),
+                                   float(self.input_diameter.upper)],
+                "output_scale": self.output_scale, "seconds_upper": self.seconds_upper,
+                "seconds_lower": self.seconds_lower}
+
+    @classmethod
+    def from_payload(cls, payload: dict) -> ModelBounds:
+        """Rebuild the bounds from :meth:`to_payload`."""
+        upper = dict(payload["upper"])
+        upper["layers"] = tuple(LayerBound(**layer) for layer in upper["layers"])
+        lower = dict(payload["lower"])
+        lower["per_point"] = lower["per_point"].numpy()
+        return cls(label=payload["label"], upper=LipschitzBound(**upper),
+                   lower=EmpiricalLowerBound(**lower),
+                   input_diameter=DiameterBounds(*payload["input_diameter"]),
+                   output_scale=payload["output_scale"], seconds_upper=payload["seconds_upper"],
+                   seconds_lower=payload["seconds_lower"])
+
     def row(self) -> dict:
         """One table row."""
         return {"model": self.label, "L upper (certified)": self.upper.upper,
@@ -1194,8 +1217,8 @@ class ModelBounds:
                 "time upper [s]": self.seconds_upper, "time lower [s]": self.seconds_lower}
 
 
-def model_bounds(record, sample, *, n_points: int = 100, n_iter: int = 20,
-                 seed: int = 0) -> ModelBounds:
+def model_bounds(record, sample, *, n_points: int = 100, n_iter: int = 20, seed: int = 0,
+                 cache: bool = True, cache_dir=None, log=None) -> ModelBounds:
     """Certified upper and measured lower Lipschitz bounds of a suite model.
 
     Introduced in the chapter "Lipschitz regularization". The lower bound is measured on
@@ -1211,6 +1234,14 @@ def model_bounds(record, sample, *, n_points: int = 100, n_iter: int = 20,
         Supplies the output scale of the unit-cube normalization.
     n_points, n_iter, seed :
         For :func:`empirical_lower_bound`.
+    cache : bool
+        Store the bounds on disk (:mod:`helpers.cache`, kind ``"lipschitz"``), keyed by the
+        model's weights, the test inputs, the normalization and every setting, so that a
+        rerun of the chapter loads them. The ``seconds_*`` fields are then the times of the
+        original computation. Models that were not trained through the cache (no
+        ``key_hash``) are always measured afresh.
+    cache_dir, log :
+        As in :func:`helpers.cache.cached_result`.
     """
     import time
 
@@ -1220,6 +1251,19 @@ def model_bounds(record, sample, *, n_points: int = 100, n_iter: int = 20,
     if not callable(getattr(model, "represent", None)):
         raise ValueError(f"{record.label}: the model has no representation layer (no "
                          ".represent method).")
+    weights = getattr(record.trained, "key_hash", "")
+    if cache and weights:
+        from .cache import array_fingerprint, cached
+
+        key = {"weights": weights, "test_inputs": array_fingerprint(record.data.test.inputs),
+               "output_scale": float(sample.scale), "n_points": n_points, "n_iter": n_iter,
+               "seed": seed}
+        payload = cached(key, lambda: model_bounds(record, sample, n_points=n_points,
+                                                   n_iter=n_iter, seed=seed,
+                                                   cache=False).to_payload(),
+                         kind="lipschitz", cache_dir=cache_dir, log=log,
+                         description=f"Lipschitz bounds of {record.label}")
+        return replace(ModelBounds.from_payload(payload), label=record.label)
     started = time.perf_counter()
     upper = certified_upper_bound(model, num_threads=1)
     middle = time.perf_counter()

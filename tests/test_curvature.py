@@ -563,19 +563,6 @@ def test_bad_map_outputs(method):
 # --------------------------------------------------------------------------- suite models
 
 
-@pytest.fixture(scope="module")
-def tiny_suite(tmp_path_factory):
-    from helpers.suite import ModelSpec, SuiteProfile, train_suite
-
-    profile = SuiteProfile(
-        name="tiny-test", description="tiny models for the curvature tests",
-        specs=(ModelSpec("cnn-mnist", "digits", 80, 40, epochs=1, width=0.125),
-               ModelSpec("transformer-tiny", "topics", 60, 30, epochs=1, width=0.125,
-                         model_kwargs={"n_layers": 1})))
-    return train_suite(profile, spectral_norm=False, include_smooth=True, log=None,
-                       cache_dir=tmp_path_factory.mktemp("cache"))
-
-
 def test_model_curvature_on_suite_records_and_its_cache(tiny_suite, tmp_path):
     from helpers.curvature import DIRECTION_KINDS, model_curvature, secant_convergence
 

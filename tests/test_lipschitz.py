@@ -335,17 +335,10 @@ def test_transformer_is_reported_uncertified():
 
 
 @pytest.mark.usefixtures("one_torch_thread")
-def test_model_bounds_of_suite_records_are_cached_whole(tmp_path):
+def test_model_bounds_of_suite_records_are_cached_whole(tiny_suite, tmp_path):
     from helpers.lipschitz import ModelBounds, model_bounds
-    from helpers.suite import ModelSpec, SuiteProfile, train_suite
 
-    profile = SuiteProfile(
-        name="tiny-test", description="tiny models for the Lipschitz cache test",
-        specs=(ModelSpec("cnn-mnist", "digits", 80, 40, epochs=1, width=0.125),
-               ModelSpec("transformer-tiny", "topics", 60, 30, epochs=1, width=0.125,
-                         model_kwargs={"n_layers": 1})))
-    suite = train_suite(profile, spectral_norm=False, log=None, cache_dir=tmp_path / "weights")
-    for record in suite:
+    for record in tiny_suite:
         sample = record.normalized(30, 60)
         fresh = model_bounds(record, sample, n_points=6, n_iter=3, cache=False)
         lines = []
@@ -362,4 +355,4 @@ def test_model_bounds_of_suite_records_are_cached_whole(tmp_path):
         assert {k: v for k, v in again.row().items() if k not in fixed} == pytest.approx(
             {k: v for k, v in fresh.row().items() if k not in fixed}, nan_ok=True)
         assert again.row()["time lower [s]"] == first.row()["time lower [s]"]
-    assert len(list((tmp_path / "lipschitz").glob("*.json"))) == 2
+    assert len(list((tmp_path / "lipschitz").glob("*.json"))) == len(tiny_suite)

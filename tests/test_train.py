@@ -210,6 +210,16 @@ def test_cache_stores_table_rows_with_numpy_scalars(tmp_path):
     assert loaded["shape"] == (3, 4) and loaded["rows"] == [{"p": 0.5}]
 
 
+def test_cache_keeps_a_state_dicts_metadata(tmp_path):
+    if torch is None:
+        pytest.skip("torch is not installed")
+    state = torch.nn.BatchNorm1d(3).state_dict()
+    assert state._metadata  # the module versions that load_state_dict consults
+    cached({"k": 1}, lambda: {"state_dict": state}, kind="w", cache_dir=tmp_path, log=None)
+    loaded = cached({"k": 1}, lambda: None, kind="w", cache_dir=tmp_path, log=None)
+    assert loaded["state_dict"]._metadata == state._metadata
+
+
 def test_cache_dir_setting(tmp_path, monkeypatch):
     monkeypatch.setenv("HELPERS_CACHE_DIR", str(tmp_path / "envcache"))
     result = cached_result({"k": 1}, lambda: np.zeros(2), kind="x", log=None)

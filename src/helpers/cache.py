@@ -180,16 +180,22 @@ def _plain_scalars(obj):
     """``obj`` with numpy scalars (``np.float64``, ``np.bool_``...) turned into Python ones.
 
     Table rows computed with numpy hold such scalars; ``torch.load(weights_only=True)``
-    cannot read them back, while their Python equivalents store and compare the same.
+    cannot read them back, while their Python equivalents store and compare the same. A
+    container without such scalars is returned as it is (a state dict keeps its
+    ``_metadata``).
     """
     if isinstance(obj, np.generic):
         return obj.item()
-    if isinstance(obj, (dict, OrderedDict)):
-        return type(obj)((name, _plain_scalars(value)) for name, value in obj.items())
-    if isinstance(obj, list):
-        return [_plain_scalars(value) for value in obj]
-    if isinstance(obj, tuple):
-        return tuple(_plain_scalars(value) for value in obj)
+    if isinstance(obj, dict):
+        plain = {name: _plain_scalars(value) for name, value in obj.items()}
+        if all(plain[name] is value for name, value in obj.items()):
+            return obj
+        return type(obj)(plain)
+    if isinstance(obj, (list, tuple)):
+        plain = [_plain_scalars(value) for value in obj]
+        if all(new is old for new, old in zip(plain, obj, strict=True)):
+            return obj
+        return plain if isinstance(obj, list) else tuple(plain)
     return obj
 
 

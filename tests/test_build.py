@@ -332,6 +332,71 @@ def test_chapters_start_longest_first_from_the_last_record_of_their_profile(tmp_
     assert build.recorded_seconds(build_dir, "smoke") == {"02_b": 0.5}
 
 
+def test_a_chapter_others_wait_for_starts_with_the_time_of_its_chain(tmp_path):
+    chapters = [build.Chapter(f"notebooks/{name}", tmp_path)
+                for name in ("01_a", "02_b", "03_c", "04_d", "05_e")]
+    seconds = {"01_a": 50.0, "02_b": 400.0, "03_c": 559.0, "04_d": 100.0, "05_e": 300.0}
+    # 05_e waits for 04_d: the chain 04_d then 05_e counts 400 s, and on a tie with 02_b the
+    # chapter others wait for goes first
+    order = build.longest_first(chapters, seconds, {"05_e": {"04_d"}})
+    assert [c.name for c in order] == ["03_c", "04_d", "02_b", "05_e", "01_a"]
+    # a chain longer than every other chapter starts first
+    order = build.longest_first(chapters, {**seconds, "05_e": 500.0}, {"05_e": {"04_d"}})
+    assert [c.name for c in order][:2] == ["04_d", "03_c"]
+    # cold (no record): the chapter others wait for starts first, then the file order
+    order = build.longest_first(chapters, {}, {"05_e": {"04_d"}, "03_c": {"05_e"}})
+    assert [c.name for c in order] == ["04_d", "05_e", "01_a", "02_b", "03_c"]
+
+
+def _with_front_matter(chapter, entry: str) -> None:
+    """Add ``entry`` (YAML) under ``helpers_build`` in a chapter's front matter and sync."""
+    source = chapter.source.read_text().replace(
+        "kernelspec:", f"helpers_build: {entry}\nkernelspec:", 1)
+    chapter.source.write_text(source)
+    build.sync_pairs(chapter.root)
+
+
+def test_order_constraints_come_from_the_front_matter_and_are_checked(tmp_path):
+    root = _tiny_book(tmp_path, "x = 1")
+    _second_chapter(root, "02_reuses", "y = 2")
+    _second_chapter(root, "03_alone", "z = 3")
+    first, second, third = build.list_chapters(root)
+    _with_front_matter(second, "{after: [01_tiny]}")
+    assert build.chapter_order_constraints([first, second, third]) == {
+        "01_tiny": set(), "02_reuses": {"01_tiny"}, "03_alone": set()}
+    # a chapter run without the one it waits for starts at once
+    assert build.chapter_order_constraints([second]) == {"02_reuses": set()}
+    _with_front_matter(third, "{after: 01_tiyn}")
+    with pytest.raises(build.BuildError, match=r"03_alone starts after \['01_tiyn'\], which "
+                                               "the book does not have"):
+        build.chapter_order_constraints([first, second, third])
+    third.source.write_text(third.source.read_text().replace("01_tiyn", "02_reuses"))
+    _with_front_matter(first, "{after: [03_alone]}")
+    with pytest.raises(build.BuildError, match="cycle .*01_tiny -> 03_alone -> 02_reuses -> "
+                                               "01_tiny"):
+        build.chapter_order_constraints([first, second, third])
+
+
+def test_the_book_runs_chapter_5_after_chapter_4_and_nothing_else_waits():
+    after = build.chapter_order_constraints(build.list_chapters(ROOT))
+    assert after.pop("05_lipschitz_regularization") == {"04_curvature_threshold"}
+    assert all(not names for names in after.values())
+
+
+def test_a_chapter_starts_only_after_the_chapter_it_waits_for(tmp_path):
+    marker = tmp_path / "first_finished"
+    root = _tiny_book(tmp_path, f"import time, pathlib\ntime.sleep(3)\n"
+                                f"pathlib.Path({str(marker)!r}).write_text('done')")
+    _second_chapter(root, "02_reuses", f"import pathlib\n"
+                                       f"assert pathlib.Path({str(marker)!r}).is_file()")
+    chapters = build.list_chapters(root)
+    _with_front_matter(chapters[1], "{after: [01_tiny]}")
+    # two workers: without the constraint both would start at once and 02 would fail
+    timings = build.execute_chapters(root, chapters, root / "_build", profile="smoke", jobs=2,
+                                     data_dir=None)
+    assert set(timings) == {"01_tiny", "02_reuses"}
+
+
 def test_stage_last_chapters_are_recognised(tmp_path):
     root = _tiny_book(tmp_path, "x = 1")
     chapter = build.list_chapters(root)[0]

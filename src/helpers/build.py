@@ -12,7 +12,9 @@ Steps: (1) every chapter's ``.md`` source and ``.ipynb`` twin must hold the same
 the ``.ipynb`` must carry no outputs; (1b) when chapters that use the model suite are to run,
 the suite is trained (or loaded) once, so that chapters running side by side do not each
 train the same networks; (2) papermill executes a *copy* of each chapter into
-``_build/executed`` (never the sources), chapters in parallel where cores allow; (3) the
+``_build/executed`` (never the sources), chapters in parallel where cores allow, longest
+first, and a chapter that reuses another's cached measurements after it
+(``helpers_build: {after: [...]}`` in its front matter); (3) the
 pages and executed notebooks are staged in ``_build/stage`` and ``jupyter-book build`` renders
 them with execution off; (4) the new HTML replaces ``_build/html`` in one rename, so a failed
 build leaves the previous book untouched.
@@ -344,18 +346,40 @@ def notebook_errors(path: Path) -> list[str]:
     return found
 
 
-def longest_first(chapters: list[Chapter], previous_seconds: dict[str, float]) -> list[Chapter]:
+def longest_first(chapters: list[Chapter], previous_seconds: dict[str, float],
+                  after: dict[str, set[str]] | None = None) -> list[Chapter]:
     """Order chapters for the worker pool: those without a recorded time first (they may be
     long), then by the time each took last, longest first.
 
     With two workers the order matters: started last, a long chapter runs alone while the
     other worker idles, as chapter 6 did in a warm ``full`` rerun in file order. Ties keep the
     order of ``chapters``.
+
+    ``after`` (from :func:`chapter_order_constraints`) maps a chapter to those it waits for.
+    A chapter that others wait for counts with the longest chain of chapters behind it, so
+    it starts early; among chapters without a recorded time, those with chapters behind them
+    come first.
     """
+    after = after or {}
+    names = {chapter.name for chapter in chapters}
+    behind = {name: [other for other in names if name in after.get(other, ())]
+              for name in names}
+
+    def chain(name: str) -> float | None:
+        """Seconds of ``name`` plus its longest chain of waiting chapters (None if unknown)."""
+        own = previous_seconds.get(name)
+        rest = [chain(other) for other in behind[name]]
+        if own is None or None in rest:
+            return None
+        return own + max(rest, default=0.0)
+
+    def depth(name: str) -> int:
+        return max((1 + depth(other) for other in behind[name]), default=0)
+
     def expected(item):
         index, chapter = item
-        seconds = previous_seconds.get(chapter.name)
-        return (seconds is not None, -(seconds or 0.0), index)
+        seconds = chain(chapter.name)
+        return (seconds is not None, -(seconds or 0.0), -depth(chapter.name), index)
 
     return [chapter for _, chapter in sorted(enumerate(chapters), key=expected)]
 
@@ -408,36 +432,53 @@ def execute_chapters(root: Path, chapters: list[Chapter], build_dir: Path, *, pr
     with _stop_signals_interrupt():
         pool = futures.ProcessPoolExecutor(max_workers=jobs, mp_context=context)
         try:
-            pending = {}
-            for chapter in longest_first(chapters, recorded_seconds(build_dir, profile)):
-                temporary = executed / f".{chapter.name}.running.ipynb"
-                kernel_log = logs / f"{chapter.name}.kernel.log"
-                kernel_log.unlink(missing_ok=True)
-                future = pool.submit(_execute_one, chapter.entry, str(root), str(temporary),
-                                     run_parameters, env, str(kernel_log))
-                pending[future] = (chapter, temporary)
-                print(f"  queued   {chapter.name}", flush=True)
-            for future in futures.as_completed(pending):
-                chapter, temporary = pending[future]
-                seconds, error = future.result()
-                if error is not None:
-                    for other in pending:
-                        other.cancel()
-                    failed_dir.mkdir(parents=True, exist_ok=True)
-                    kept = failed_dir / f"{chapter.name}.ipynb"
-                    if temporary.exists():
-                        os.replace(temporary, kept)
-                    raise BuildError(
-                        f"chapter {chapter.name} failed after {seconds:.1f} s at {error}\n"
-                        f"The executed notebook with the traceback is in {kept}; the kernel's own "
-                        f"messages are in {logs / f'{chapter.name}.kernel.log'}. "
-                        "The previous HTML book was left as it was."
-                    )
-                stamp_execution(temporary, profile=profile, data_dir=env.get(DATA_DIR_VARIABLE),
-                                parameters=parameters or {})
-                os.replace(temporary, executed / f"{chapter.name}.ipynb")
-                timings[chapter.name] = seconds
-                print(f"  finished {chapter.name} in {seconds:6.1f} s", flush=True)
+            after = chapter_order_constraints(chapters)
+            order = longest_first(chapters, recorded_seconds(build_dir, profile), after)
+            # our own queue, not the pool's, so that a chapter freed by another's end starts
+            # by its place in `order`, and no more chapters start than there are workers
+            waiting = [chapter for chapter in order if after[chapter.name]]
+            ready = [chapter for chapter in order if not after[chapter.name]]
+            for chapter in waiting:
+                print(f"  waiting  {chapter.name} (after {', '.join(sorted(after[chapter.name]))})",
+                      flush=True)
+            running = {}
+            while ready or running:
+                while ready and len(running) < jobs:
+                    chapter = ready.pop(0)
+                    temporary = executed / f".{chapter.name}.running.ipynb"
+                    kernel_log = logs / f"{chapter.name}.kernel.log"
+                    kernel_log.unlink(missing_ok=True)
+                    future = pool.submit(_execute_one, chapter.entry, str(root), str(temporary),
+                                         run_parameters, env, str(kernel_log))
+                    running[future] = (chapter, temporary)
+                    print(f"  started  {chapter.name}", flush=True)
+                finished, _ = futures.wait(running, return_when=futures.FIRST_COMPLETED)
+                for future in finished:
+                    chapter, temporary = running.pop(future)
+                    seconds, error = future.result()
+                    if error is not None:
+                        failed_dir.mkdir(parents=True, exist_ok=True)
+                        kept = failed_dir / f"{chapter.name}.ipynb"
+                        if temporary.exists():
+                            os.replace(temporary, kept)
+                        raise BuildError(
+                            f"chapter {chapter.name} failed after {seconds:.1f} s at {error}\n"
+                            f"The executed notebook with the traceback is in {kept}; the "
+                            f"kernel's own messages are in "
+                            f"{logs / f'{chapter.name}.kernel.log'}. "
+                            "The previous HTML book was left as it was."
+                        )
+                    stamp_execution(temporary, profile=profile,
+                                    data_dir=env.get(DATA_DIR_VARIABLE),
+                                    parameters=parameters or {})
+                    os.replace(temporary, executed / f"{chapter.name}.ipynb")
+                    timings[chapter.name] = seconds
+                    print(f"  finished {chapter.name} in {seconds:6.1f} s", flush=True)
+                    for other in waiting:
+                        after[other.name].discard(chapter.name)
+                    ready += [other for other in waiting if not after[other.name]]
+                    waiting = [other for other in waiting if after[other.name]]
+                    ready.sort(key=order.index)
         except BaseException:  # a failed chapter or Ctrl-C: stop the others now
             _stop_workers(pool)
             raise
@@ -553,14 +594,67 @@ def check_one_profile(chapters: list[Chapter], build_dir: Path) -> tuple:
     return next(iter(groups), (None, None))
 
 
+def _build_metadata(chapter: Chapter) -> dict:
+    """The ``helpers_build`` entry of a chapter's front matter (``{}`` without one)."""
+    import nbformat
+
+    metadata = nbformat.read(chapter.notebook, as_version=4).metadata
+    found = metadata.get("helpers_build", {})
+    return found if isinstance(found, dict) else {}
+
+
 def chapter_stage(chapter: Chapter) -> str:
     """``"last"`` for chapters that read the others' results (the claims ledger, the
     execution statistics), marked by ``helpers_build: {stage: last}`` in their front matter;
     ``"main"`` otherwise."""
-    import nbformat
+    return str(_build_metadata(chapter).get("stage", "main"))
 
-    metadata = nbformat.read(chapter.notebook, as_version=4).metadata
-    return str(metadata.get("helpers_build", {}).get("stage", "main"))
+
+def chapter_order_constraints(chapters: list[Chapter]) -> dict[str, set[str]]:
+    """``{chapter name: names of the chapters it starts after}``, among ``chapters``.
+
+    A chapter declares them in its front matter, ``helpers_build: {after: [04_curvature]}``,
+    when it reuses another's cached measurements: run side by side, both would compute them
+    (chapter 5 waits for chapter 4's curvature). The order is only kept when both chapters
+    run in the same build; a chapter run alone computes what it does not find cached.
+
+    Raises
+    ------
+    BuildError
+        When a chapter names a chapter the book does not have, or chapters wait for each
+        other in a cycle.
+    """
+    names = {chapter.name for chapter in chapters}
+    book = {chapter.name for chapter in list_chapters(chapters[0].root)} if chapters else set()
+    after = {}
+    for chapter in chapters:
+        declared = _build_metadata(chapter).get("after", [])
+        declared = [declared] if isinstance(declared, str) else list(declared or [])
+        unknown = [str(name) for name in declared if str(name) not in book | names]
+        if unknown:
+            raise BuildError(
+                f"chapter {chapter.name} starts after {unknown}, which the book does not have "
+                f"(its chapters: {sorted(book | names)}); correct `helpers_build: after:` in "
+                f"{chapter.source.name}, then run `python -m helpers.build sync`.")
+        after[chapter.name] = {str(name) for name in declared} & names - {chapter.name}
+    visiting, done = set(), set()
+
+    def visit(name: str, path: list[str]) -> None:
+        if name in done:
+            return
+        if name in visiting:
+            cycle = " -> ".join([*path[path.index(name):], name])
+            raise BuildError(f"chapters wait for each other in a cycle ({cycle}); remove one "
+                             "`helpers_build: after:` entry.")
+        visiting.add(name)
+        for other in sorted(after[name]):
+            visit(other, [*path, name])
+        visiting.discard(name)
+        done.add(name)
+
+    for name in sorted(after):
+        visit(name, [])
+    return after
 
 
 #: Packages whose versions the execution record lists.

@@ -370,7 +370,12 @@ def test_order_constraints_come_from_the_front_matter_and_are_checked(tmp_path):
     with pytest.raises(build.BuildError, match=r"03_alone starts after \['01_tiyn'\], which "
                                                "the book does not have"):
         build.chapter_order_constraints([first, second, third])
-    third.source.write_text(third.source.read_text().replace("01_tiyn", "02_reuses"))
+    third.source.write_text(third.source.read_text().replace("01_tiyn", "7"))
+    build.sync_pairs(root)
+    with pytest.raises(build.BuildError, match="03_alone: `after` must be a chapter name or a "
+                                               "list of them, got 7"):
+        build.chapter_order_constraints([first, second, third])
+    third.source.write_text(third.source.read_text().replace("{after: 7}", "{after: 02_reuses}"))
     _with_front_matter(first, "{after: [03_alone]}")
     with pytest.raises(build.BuildError, match="cycle .*01_tiny -> 03_alone -> 02_reuses -> "
                                                "01_tiny"):

@@ -436,21 +436,26 @@ def execute_chapters(root: Path, chapters: list[Chapter], build_dir: Path, *, pr
             order = longest_first(chapters, recorded_seconds(build_dir, profile), after)
             # our own queue, not the pool's, so that a chapter freed by another's end starts
             # by its place in `order`, and no more chapters start than there are workers
-            waiting = [chapter for chapter in order if after[chapter.name]]
-            ready = [chapter for chapter in order if not after[chapter.name]]
-            for chapter in waiting:
-                print(f"  waiting  {chapter.name} (after {', '.join(sorted(after[chapter.name]))})",
-                      flush=True)
+            started_names, finished_names = set(), set()
+
+            def startable() -> list[Chapter]:
+                return [chapter for chapter in order if chapter.name not in started_names
+                        and after[chapter.name] <= finished_names]
+
+            for chapter in order:
+                if after[chapter.name]:
+                    print(f"  waiting  {chapter.name} (after "
+                          f"{', '.join(sorted(after[chapter.name]))})", flush=True)
             running = {}
-            while ready or running:
-                while ready and len(running) < jobs:
-                    chapter = ready.pop(0)
+            while running or startable():
+                for chapter in startable()[: jobs - len(running)]:
                     temporary = executed / f".{chapter.name}.running.ipynb"
                     kernel_log = logs / f"{chapter.name}.kernel.log"
                     kernel_log.unlink(missing_ok=True)
                     future = pool.submit(_execute_one, chapter.entry, str(root), str(temporary),
                                          run_parameters, env, str(kernel_log))
                     running[future] = (chapter, temporary)
+                    started_names.add(chapter.name)
                     print(f"  started  {chapter.name}", flush=True)
                 finished, _ = futures.wait(running, return_when=futures.FIRST_COMPLETED)
                 for future in finished:
@@ -473,12 +478,8 @@ def execute_chapters(root: Path, chapters: list[Chapter], build_dir: Path, *, pr
                                     parameters=parameters or {})
                     os.replace(temporary, executed / f"{chapter.name}.ipynb")
                     timings[chapter.name] = seconds
+                    finished_names.add(chapter.name)
                     print(f"  finished {chapter.name} in {seconds:6.1f} s", flush=True)
-                    for other in waiting:
-                        after[other.name].discard(chapter.name)
-                    ready += [other for other in waiting if not after[other.name]]
-                    waiting = [other for other in waiting if after[other.name]]
-                    ready.sort(key=order.index)
         except BaseException:  # a failed chapter or Ctrl-C: stop the others now
             _stop_workers(pool)
             raise
@@ -625,18 +626,22 @@ def chapter_order_constraints(chapters: list[Chapter]) -> dict[str, set[str]]:
         other in a cycle.
     """
     names = {chapter.name for chapter in chapters}
-    book = {chapter.name for chapter in list_chapters(chapters[0].root)} if chapters else set()
+    book = names | ({c.name for c in list_chapters(chapters[0].root)} if chapters else set())
     after = {}
     for chapter in chapters:
-        declared = _build_metadata(chapter).get("after", [])
-        declared = [declared] if isinstance(declared, str) else list(declared or [])
-        unknown = [str(name) for name in declared if str(name) not in book | names]
+        fix = (f"correct `helpers_build: after:` in {chapter.source.name}, then run "
+               "`python -m helpers.build sync`")
+        declared = _build_metadata(chapter).get("after") or []
+        declared = [declared] if isinstance(declared, str) else declared
+        if not isinstance(declared, list) or not all(isinstance(n, str) for n in declared):
+            raise BuildError(f"chapter {chapter.name}: `after` must be a chapter name or a list "
+                             f"of them, got {declared!r}; {fix}.")
+        unknown = [name for name in declared if name not in book]
         if unknown:
             raise BuildError(
                 f"chapter {chapter.name} starts after {unknown}, which the book does not have "
-                f"(its chapters: {sorted(book | names)}); correct `helpers_build: after:` in "
-                f"{chapter.source.name}, then run `python -m helpers.build sync`.")
-        after[chapter.name] = {str(name) for name in declared} & names - {chapter.name}
+                f"(its chapters: {sorted(book)}); {fix}.")
+        after[chapter.name] = set(declared) & names - {chapter.name}
     visiting, done = set(), set()
 
     def visit(name: str, path: list[str]) -> None:

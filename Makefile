@@ -18,28 +18,29 @@ $(STAMP): requirements.txt pyproject.toml
 setup: $(STAMP)
 
 book: setup  ## build the book on the embedded offline data
-	$(BIN)/python -m helpers.build --profile default $(DATA_FLAG)
+	$(BIN)/python -m helpers.book.build --profile default $(DATA_FLAG)
 
 smoke: setup  ## build the book at tiny sizes (what CI checks)
-	$(BIN)/python -m helpers.build --profile smoke $(DATA_FLAG)
+	$(BIN)/python -m helpers.book.build --profile smoke $(DATA_FLAG)
 
 full: setup  ## build on MNIST, CIFAR-10 and AG News from DATA_DIR
-	$(BIN)/python -m helpers.build --profile full $(DATA_FLAG)
+	$(BIN)/python -m helpers.book.build --profile full $(DATA_FLAG)
 
 rerun: setup  ## one chapter at new precisions: make rerun CHAPTER=curvature_threshold BITS="3 5 7"
-	$(BIN)/python -m helpers.build rerun $(CHAPTER) --bits $(BITS)
+	$(BIN)/python -m helpers.book.build rerun $(CHAPTER) --bits $(BITS)
 
 render: setup  ## re-render the HTML from the notebooks already executed in _build/executed
-	$(BIN)/python -m helpers.build --render-only
+	$(BIN)/python -m helpers.book.build --render-only
 
 sync: setup  ## rewrite every notebooks/*.ipynb from its .md source
-	$(BIN)/python -m helpers.build sync
+	$(BIN)/python -m helpers.book.build sync
 
 check: setup  ## check that the notebook pairs are in sync
-	$(BIN)/python -m helpers.build check
+	$(BIN)/python -m helpers.book.build check
 
 lint: setup
 	$(BIN)/ruff check src tests notebooks
+	$(BIN)/lint-imports
 
 test: lint  ## lint, then unit tests, pair sync and the smoke build of every chapter
 	$(BIN)/python -m pytest

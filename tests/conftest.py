@@ -17,7 +17,7 @@ def one_torch_thread():
 def tiny_suite(tmp_path_factory):
     """A tiny CNN-MNIST (with its smooth variant) and Transformer-Tiny, trained once."""
     pytest.importorskip("torch")
-    from helpers.suite import ModelSpec, SuiteProfile, train_suite
+    from helpers.nets.suite import ModelSpec, SuiteProfile, train_suite
 
     profile = SuiteProfile(
         name="tiny-test", description="tiny models for the measurement tests",

@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from helpers import __version__, build
+from helpers import __version__
+from helpers.book import build
 
 ROOT = Path(__file__).resolve().parents[1]
 CHAPTERS = build.list_chapters(ROOT)
@@ -29,7 +30,7 @@ def _run(args, build_dir, **kwargs):
 @pytest.fixture(scope="module")
 def smoke_book(tmp_path_factory):
     build_dir = tmp_path_factory.mktemp("smoke") / "_build"
-    result = _run([sys.executable, "-m", "helpers.build", "--profile", "smoke",
+    result = _run([sys.executable, "-m", "helpers.book.build", "--profile", "smoke",
                    "--build-dir", str(build_dir)], build_dir)
     assert result.returncode == 0, result.stdout + result.stderr
     return build_dir, result.stdout + result.stderr
@@ -108,7 +109,7 @@ def test_papermill_rerun_at_new_precisions_shows_on_the_rebuilt_page(smoke_book)
     rerun = _run([sys.executable, "-m", "papermill", str(chapter.notebook), str(output),
                   "-p", "profile", "smoke", "-p", "bits", "[1, 2, 3]"], build_dir)
     assert rerun.returncode == 0, rerun.stderr[-3000:]
-    render = _run([sys.executable, "-m", "helpers.build", "--render-only",
+    render = _run([sys.executable, "-m", "helpers.book.build", "--render-only",
                    "--build-dir", str(build_dir)], build_dir)
     assert render.returncode == 0, render.stdout + render.stderr
     assert "[1, 2, 3]" in _page(build_dir, chapter)
@@ -129,7 +130,7 @@ def test_rerun_command_changes_the_results_file_and_the_ledger(smoke_book):
     results = build_dir / "results"
     before = json.loads((results / "curvature_threshold.json").read_text())
     ledger_before = json.loads((results / "claims_ledger.json").read_text())["written"]
-    rerun = _run([sys.executable, "-m", "helpers.build", "rerun", "curvature_threshold",
+    rerun = _run([sys.executable, "-m", "helpers.book.build", "rerun", "curvature_threshold",
                   "--bits", "1", "3", "--build-dir", str(build_dir)], build_dir)
     assert rerun.returncode == 0, rerun.stdout[-3000:] + rerun.stderr[-3000:]
     after = json.loads((results / "curvature_threshold.json").read_text())
@@ -137,7 +138,7 @@ def test_rerun_command_changes_the_results_file_and_the_ledger(smoke_book):
     ledger = json.loads((results / "claims_ledger.json").read_text())
     assert ledger["written"] >= ledger_before and ledger["profile"] == "smoke"
     assert "[1, 3]" in _page(build_dir, CHAPTERS[3])
-    bad = _run([sys.executable, "-m", "helpers.build", "rerun", "curvature_threshold",
+    bad = _run([sys.executable, "-m", "helpers.book.build", "rerun", "curvature_threshold",
                 "--bits", "0", "--build-dir", str(build_dir)], build_dir)
     assert bad.returncode == 1 and "must be > 0" in bad.stderr
 

@@ -7,13 +7,13 @@ import math
 import numpy as np
 import pytest
 
-from helpers.bounds import (
+from helpers.data import analytic_covering_number, sample_shape
+from helpers.measure.bounds import (
     ball_covering_bound_bits,
     enclosing_ball,
     intrinsic_covering_bits,
 )
-from helpers.covering import greedy_net
-from helpers.data import analytic_covering_number, sample_shape
+from helpers.measure.covering import greedy_net
 
 EPS = [0.4, 0.2, 0.1, 0.05, 0.02, 0.01, 0.003]
 
@@ -102,7 +102,8 @@ def test_enclosing_ball_contains_the_sample_and_brackets_the_optimum():
 def test_bound_summary_reads_every_model_at_the_largest_precision():
     import pandas as pd
 
-    from helpers.bounds import EnclosingBall, bound_summary
+    from helpers.book.prose import bound_summary
+    from helpers.measure.bounds import EnclosingBall
 
     class Estimate:
         def __init__(self, estimate):

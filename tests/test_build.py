@@ -9,7 +9,7 @@ import nbformat
 import pytest
 import yaml
 
-from helpers import build
+from helpers.book import build
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -122,7 +122,7 @@ def test_sync_then_edit_is_detected(tmp_path):
     chapter = build.list_chapters(root)[0]
     assert build.pair_problems(chapter) == []
     chapter.source.write_text(chapter.source.read_text().replace("x = 1", "x = 2"))
-    with pytest.raises(build.BuildError, match="helpers.build sync"):
+    with pytest.raises(build.BuildError, match="helpers.book.build sync"):
         build.check_pairs([chapter])
 
 
@@ -178,7 +178,7 @@ def test_a_terminated_build_stops_its_chapters_and_says_how_to_resume(tmp_path):
     root = _tiny_book(tmp_path, f"import os, time\nopen({str(pid_file)!r}, 'w')"
                       ".write(str(os.getpid()))\ntime.sleep(600)")
     build_process = subprocess.Popen(
-        [sys.executable, "-m", "helpers.build", "--profile", "smoke", "--no-train-stage"],
+        [sys.executable, "-m", "helpers.book.build", "--profile", "smoke", "--no-train-stage"],
         cwd=root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     for _ in range(1200):  # wait for the chapter's kernel to start
         if pid_file.exists() and pid_file.read_text():
@@ -243,7 +243,7 @@ def test_missing_root_gives_a_clear_error(tmp_path):
 
 def test_training_stage_runs_once_for_chapters_that_use_the_suite(tmp_path, monkeypatch,
                                                                     capsys):
-    from helpers import suite as suite_module
+    from helpers.nets import suite as suite_module
 
     plain = build.list_chapters(_tiny_book(tmp_path / "a", "x = 1"))[0]
     user = build.list_chapters(_tiny_book(tmp_path / "b", "suite = train_suite('smoke')"))[0]

@@ -9,9 +9,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from helpers import capacity, comparison, covering, geometry, information, probes, quantize
-from helpers.suite import NormalizedSample
-from helpers.thresholds import observed_collapse
+from helpers import capacity
+from helpers.measure import comparison, covering, geometry, information, probes, quantize
+from helpers.measure.thresholds import observed_collapse
+from helpers.nets.suite import NormalizedSample
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from helpers import build
+from helpers.book import build
 
 ROOT = Path(__file__).resolve().parents[1]
 #: What Colab has preinstalled that the book uses (and the kernel it runs on).

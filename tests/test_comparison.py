@@ -5,14 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from helpers.comparison import (
+from helpers.experiments.comparison import capacity_difference
+from helpers.measure.comparison import (
     capacity_bits,
-    capacity_difference,
     embedding_scores,
     guideline_verdict,
     moving_precisions,
 )
-from helpers.covering import capacity_curve
+from helpers.measure.covering import capacity_curve
 
 
 def _grid(points_per_side):
@@ -108,9 +108,9 @@ def test_guideline_verdict():
 
 
 def test_pca_budget_rows_and_evidence():
-    from helpers.comparison import pca_budget_rows, pca_evidence
-    from helpers.quantize import fit_unit_cube
-    from helpers.suite import NormalizedSample
+    from helpers.measure.comparison import pca_budget_rows, pca_evidence
+    from helpers.measure.quantize import fit_unit_cube
+    from helpers.nets.suite import NormalizedSample
 
     rng = np.random.default_rng(0)
     y_train, y_test = rng.integers(0, 4, 600), rng.integers(0, 4, 300)
@@ -139,8 +139,8 @@ def test_pca_budget_rows_and_evidence():
 
 
 def test_training_trace_follows_every_epoch(tmp_path):
-    from helpers.comparison import training_trace
-    from helpers.suite import ModelSpec, SuiteProfile, retrain, train_suite
+    from helpers.experiments.comparison import training_trace
+    from helpers.nets.suite import ModelSpec, SuiteProfile, retrain, train_suite
 
     profile = SuiteProfile(name="tiny-test", description="one tiny model",
                            specs=(ModelSpec("cnn-mnist", "digits", 120, 60, epochs=3,

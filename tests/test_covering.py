@@ -1,4 +1,4 @@
-"""Tests of helpers.covering: the fast engine must reproduce the reference exactly."""
+"""Tests of helpers.measure.covering: the fast engine must reproduce the reference exactly."""
 
 from __future__ import annotations
 
@@ -11,8 +11,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from helpers import covering
-from helpers.covering import (
+from helpers.data import analytic_covering_number, sample_shape
+from helpers.measure import covering
+from helpers.measure.covering import (
     capacity_curve,
     farthest_first,
     greedy_net,
@@ -21,7 +22,6 @@ from helpers.covering import (
     harmonic_number,
     neighbour_scales,
 )
-from helpers.data import analytic_covering_number, sample_shape
 from reference import brute_force_min_cover
 
 METRICS = ("euclidean", "chebyshev")

@@ -15,7 +15,7 @@ torch = pytest.importorskip("torch")
 import torch.nn.functional as F  # noqa: E402
 from torch import nn  # noqa: E402
 
-from helpers.curvature import (  # noqa: E402
+from helpers.measure.curvature import (  # noqa: E402
     CurvatureSample,
     curvature_autograd,
     curvature_secant,
@@ -25,7 +25,7 @@ from helpers.curvature import (  # noqa: E402
     random_directions,
     representation_map,
 )
-from helpers.models import build_model  # noqa: E402
+from helpers.nets.models import build_model  # noqa: E402
 
 ESTIMATORS = ("autograd", "secant")
 
@@ -333,7 +333,7 @@ def test_operations_agree_with_secant(operation):
 def test_transformer_embedding_map_agrees_with_secant():
     # LayerNorm, masked attention and masked mean pooling: the transformer's map from its
     # input embeddings, as the chapter measures it
-    from helpers.curvature import _EmbeddedTextMap
+    from helpers.experiments.curvature import _EmbeddedTextMap
 
     torch.manual_seed(0)
     model = build_model("transformer-tiny", vocab_size=20, width=0.25, n_layers=1,
@@ -564,7 +564,8 @@ def test_bad_map_outputs(method):
 
 
 def test_model_curvature_on_suite_records_and_its_cache(tiny_suite, tmp_path):
-    from helpers.curvature import DIRECTION_KINDS, model_curvature, secant_convergence
+    from helpers.experiments.curvature import model_curvature
+    from helpers.measure.curvature import DIRECTION_KINDS, secant_convergence
 
     settings = dict(n_points=6, n_directions=2, steps=[1e-3, 0.1], main_step=1e-3)
     measured = {}
@@ -597,7 +598,7 @@ def test_model_curvature_on_suite_records_and_its_cache(tiny_suite, tmp_path):
 def test_model_curvature_needs_a_representation_layer(tiny_suite):
     from dataclasses import replace
 
-    from helpers.curvature import model_curvature
+    from helpers.experiments.curvature import model_curvature
 
     record = tiny_suite[0]
     broken = replace(record, trained=SimpleNamespace(model=nn.Linear(64, 3), key_hash=""))

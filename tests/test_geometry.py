@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from helpers.geometry import DuplicatePointsWarning, mle_dimension, twonn_dimension
+from helpers.measure.geometry import DuplicatePointsWarning, mle_dimension, twonn_dimension
 
 
 def embed(points, ambient_dim, seed=0):
@@ -104,7 +104,7 @@ def test_format_for_glue():
 def test_nearest_neighbour_distances_match_brute_force(metric):
     from scipy.spatial.distance import cdist
 
-    from helpers.geometry import nearest_neighbour_distances
+    from helpers.measure.geometry import nearest_neighbour_distances
 
     points = np.random.default_rng(3).random((200, 5))
     pairwise = cdist(points, points, metric=metric)
@@ -114,7 +114,7 @@ def test_nearest_neighbour_distances_match_brute_force(metric):
 
 
 def test_nearest_neighbour_distances_of_duplicates_are_zero_and_bad_input_is_named():
-    from helpers.geometry import nearest_neighbour_distances
+    from helpers.measure.geometry import nearest_neighbour_distances
 
     points = np.array([[0.0, 0.0], [0.0, 0.0], [1.0, 1.0]])
     assert nearest_neighbour_distances(points).tolist()[:2] == [0.0, 0.0]
@@ -127,7 +127,7 @@ def test_nearest_neighbour_distances_of_duplicates_are_zero_and_bad_input_is_nam
 
 
 def test_spectrum_dimensions_count_equal_directions():
-    from helpers.geometry import spectrum_dimensions
+    from helpers.measure.geometry import spectrum_dimensions
 
     rng = np.random.default_rng(0)
     flat = np.zeros((4000, 12))

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from helpers import information
+from helpers.measure import information
 
 
 def test_plugin_entropy_of_uniform_counts_is_log2_k():
@@ -466,7 +466,7 @@ def test_ksg_rejects_bad_input(kwargs, match):
                                               (np.int32, -300, 300), (np.uint8, 0, 255),
                                               (np.bool_, 0, 2)])
 def test_fast_integer_code_ids_match_numpy_unique_rows(dtype, low, high):
-    from helpers.information import _code_ids
+    from helpers.measure.information import _code_ids
 
     rng = np.random.default_rng(7)
     codes = rng.integers(low, high, size=(400, 5)).astype(dtype)

@@ -5,10 +5,12 @@ import math
 import numpy as np
 import pytest
 
-from helpers import information
-from helpers import information_plane as ip
-from helpers.covering import greedy_net
-from helpers.quantize import grid_codes
+from helpers.book import prose
+from helpers.experiments import information_plane as suite_mi
+from helpers.measure import information
+from helpers.measure import information_plane as ip
+from helpers.measure.covering import greedy_net
+from helpers.measure.quantize import grid_codes
 
 # --------------------------------------------------------------------------- ground truth
 
@@ -79,7 +81,7 @@ def test_estimate_case_runs_ksg_and_the_count_estimators_on_a_discrete_case():
 def test_precision_row_without_neural_estimates():
     rng = np.random.default_rng(0)
     unit = rng.random((60, 3))
-    row = ip.precision_row(unit, 1.0, n_bootstrap=20)
+    row = suite_mi.precision_row(unit, 1.0, n_bootstrap=20)
     assert row["n"] == 60 and row["bits"] == 1.0
     assert row["plugin"] <= row["log2 cells"] + 1e-12 <= math.log2(60) + 1e-12
     assert row["plugin ceiling"] == pytest.approx(math.log2(60))
@@ -91,14 +93,14 @@ def test_precision_row_without_neural_estimates():
 def test_precision_row_with_neural_estimates_reports_their_ceiling_and_time():
     rng = np.random.default_rng(1)
     unit = rng.random((80, 2))
-    row = ip.precision_row(unit, 2.0, inputs=unit + 0.01 * rng.standard_normal((80, 2)),
+    row = suite_mi.precision_row(unit, 2.0, inputs=unit + 0.01 * rng.standard_normal((80, 2)),
                            n_bootstrap=10, neural=dict(batch_size=16, epochs=2, patience=1,
                                                        n_eval_rounds=2))
     assert row["infonce ceiling"] == 4.0  # log2 of the batch size
     assert math.isinf(row["mine ceiling"])
     assert row["infonce [s]"] > 0 and row["mine [s]"] > 0
     with pytest.raises(ValueError, match="inputs"):
-        ip.precision_row(unit, 2.0, neural={})
+        suite_mi.precision_row(unit, 2.0, neural={})
 
 
 def _same_row(a: dict, b: dict) -> bool:
@@ -120,10 +122,10 @@ def test_cached_precision_rows_equal_fresh_ones_and_are_loaded_on_a_rerun(tmp_pa
     inputs = unit + 0.01 * rng.standard_normal((80, 2))
     settings = dict(inputs=inputs, n_bootstrap=10, seed=3,
                     neural=dict(batch_size=16, epochs=2, patience=1, n_eval_rounds=2))
-    fresh = ip.precision_row(unit, 2.0, **settings)
+    fresh = suite_mi.precision_row(unit, 2.0, **settings)
     log = _Lines()
-    first = ip.precision_row(unit, 2.0, **settings, cache=True, cache_dir=tmp_path, log=log)
-    again = ip.precision_row(unit, 2.0, **settings, cache=True, cache_dir=tmp_path, log=log)
+    first = suite_mi.precision_row(unit, 2.0, **settings, cache=True, cache_dir=tmp_path, log=log)
+    again = suite_mi.precision_row(unit, 2.0, **settings, cache=True, cache_dir=tmp_path, log=log)
     timing = ("infonce [s]", "mine [s]")
     assert _same_row({k: v for k, v in fresh.items() if k not in timing},
                      {k: v for k, v in first.items() if k not in timing})
@@ -132,7 +134,7 @@ def test_cached_precision_rows_equal_fresh_ones_and_are_loaded_on_a_rerun(tmp_pa
     # another precision, other inputs or another seed is another entry
     for changed in (dict(bits=1.0), dict(inputs=inputs[::-1]), dict(seed=4)):
         call = {**settings, "bits": 2.0, **changed}
-        ip.precision_row(unit, call.pop("bits"), **call, cache=True, cache_dir=tmp_path, log=log)
+        suite_mi.precision_row(unit, call.pop("bits"), **call, cache=True, cache_dir=tmp_path, log=log)
         assert "cache miss" in log[-2]
     assert len(list((tmp_path / "mi-precision").glob("*.json"))) == 4
 
@@ -141,14 +143,14 @@ def test_cached_case_rows_equal_fresh_ones(tmp_path):
     (case,) = [c for c in ip.ground_truth_cases(300, dims=(1,), cubic_dims=()) if c.discrete]
     fresh = ip.estimate_case(case, ip.case_estimators(case, n_bootstrap=15, seed=1))
     log = _Lines()
-    first = ip.case_rows(case, n_bootstrap=15, seed=1, cache=True, cache_dir=tmp_path, log=log)
-    again = ip.case_rows(case, n_bootstrap=15, seed=1, cache=True, cache_dir=tmp_path, log=log)
+    first = suite_mi.case_rows(case, n_bootstrap=15, seed=1, cache=True, cache_dir=tmp_path, log=log)
+    again = suite_mi.case_rows(case, n_bootstrap=15, seed=1, cache=True, cache_dir=tmp_path, log=log)
     assert "cache hit" in log[-1]
     assert [row["estimator"] for row in again] == [row["estimator"] for row in fresh]
     for computed, stored, loaded in zip(fresh, first, again, strict=True):
         assert _same_row(dict(computed, seconds=0.0), dict(stored, seconds=0.0))
         assert _same_row(stored, loaded)
-    other = ip.case_rows(case, n_bootstrap=15, seed=2, cache=True, cache_dir=tmp_path, log=log)
+    other = suite_mi.case_rows(case, n_bootstrap=15, seed=2, cache=True, cache_dir=tmp_path, log=log)
     assert "cache miss" in log[-2] and other[0]["estimate"] != fresh[0]["estimate"]
 
 
@@ -306,16 +308,16 @@ def test_neural_inputs_flatten_images_and_stand_in_for_texts(toy_sample):
 
     images = np.arange(200 * 4, dtype=np.float32).reshape(200, 1, 2, 2)
     record = SimpleNamespace(data=SimpleNamespace(test=SimpleNamespace(inputs=images)))
-    x, text = ip.neural_inputs(record, toy_sample)
+    x, text = suite_mi.neural_inputs(record, toy_sample)
     assert x.shape == (150, 4) and "images" in text
     assert np.array_equal(x[3], images[3].reshape(-1))
     record = SimpleNamespace(data=SimpleNamespace(test=SimpleNamespace(inputs=["a"] * 200)))
-    x, text = ip.neural_inputs(record, toy_sample)
+    x, text = suite_mi.neural_inputs(record, toy_sample)
     assert np.array_equal(x, toy_sample.test_u) and "stand-in" in text
 
 
 def test_gap_rows_skip_estimators_that_were_not_run(toy_sample):
-    rows = [{"model": "toy", **ip.precision_row(toy_sample.test_u, p, n_bootstrap=10)}
+    rows = [{"model": "toy", **suite_mi.precision_row(toy_sample.test_u, p, n_bootstrap=10)}
             for p in (1, 3)]
     gaps = ip.gap_rows(rows)
     assert [g["I from"] for g in gaps] == ["H(Z_q), Miller-Madow"] * 2
@@ -342,7 +344,7 @@ def test_nesting_rows_truncation_is_nested_and_monotone(toy_sample):
 
 
 def test_rademacher_rows_count_the_greedy_balls(toy_sample):
-    from helpers.comparison import capacity_bits
+    from helpers.measure.comparison import capacity_bits
 
     rows = ip.rademacher_rows(toy_sample, [0.5, 2], n_draws=200)
     assert math.isnan(rows[0]["bits"])
@@ -365,7 +367,7 @@ def test_ground_truth_phrases_quote_the_table_and_say_what_did_not_run():
     for case in cases:
         rows += ip.estimate_case(case, ip.case_estimators(case, n_bootstrap=10))
     table = pd.DataFrame(rows)
-    phrases = ip.ground_truth_phrases(table, strong_dims=1)
+    phrases = prose.ground_truth_phrases(table, strong_dims=1)
     assert all(isinstance(text, str) for text in phrases.values())
     assert phrases["top_dims"] == "2"
     ksg = table[(table.case == "Gaussian") & (table.d == 2) & (table.estimator == "KSG")]
@@ -375,17 +377,17 @@ def test_ground_truth_phrases_quote_the_table_and_say_what_did_not_run():
     covered = table["covers truth"].dropna().astype(bool)
     assert phrases["covered_text"] == f"{int(covered.sum())} of {len(covered)}"
     with pytest.raises(ValueError, match="Gaussian"):
-        ip.ground_truth_phrases(table[table.case != "Gaussian"])
+        prose.ground_truth_phrases(table[table.case != "Gaussian"])
 
 
 def test_measurement_phrases_give_ranges_at_the_coarsest_precision(toy_sample):
     import pandas as pd
 
-    rows = pd.DataFrame([{"model": name, **ip.precision_row(toy_sample.test_u * scale, p,
+    rows = pd.DataFrame([{"model": name, **suite_mi.precision_row(toy_sample.test_u * scale, p,
                                                             n_bootstrap=10)}
                          for name, scale in (("a", 1.0), ("b", 0.5)) for p in (1, 3)])
     inputs = {"a": (None, "flattened input images"), "b": (None, "flattened input images")}
-    phrases = ip.measurement_phrases(rows, inputs, bits=[3, 1])
+    phrases = prose.measurement_phrases(rows, inputs, bits=[3, 1])
     assert phrases["x_text"] == "flattened input images for a, b"
     coarse = rows[rows.bits == 1].C_num
     low, high = format(coarse.min(), ".1f"), format(coarse.max(), ".1f")
@@ -393,4 +395,4 @@ def test_measurement_phrases_give_ranges_at_the_coarsest_precision(toy_sample):
     assert phrases["coarsest_p"] == "1" and phrases["n_neural"] == "0"
     assert phrases["infonce_range"] == "not run"
     with pytest.raises(ValueError, match="at least one"):
-        ip.measurement_phrases(rows.iloc[:0], inputs, bits=[1])
+        prose.measurement_phrases(rows.iloc[:0], inputs, bits=[1])

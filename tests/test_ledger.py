@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import ledger
+from helpers.book import ledger
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -331,7 +331,7 @@ def test_book_summary_figure_draws_curves_and_every_verdict():
     import matplotlib
 
     matplotlib.use("Agg")
-    from helpers import plotting
+    from helpers.book import plotting
 
     rows = ledger.ledger_rows(_chapters())
     curves = {"A": {"bits": [1.0, 2.0], "accuracy": [0.5, 0.9], "low": [0.4, 0.8],

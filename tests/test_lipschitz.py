@@ -14,7 +14,7 @@ from scipy.spatial.distance import pdist  # noqa: E402
 from torch import nn  # noqa: E402
 from torch.nn.utils import parametrizations  # noqa: E402
 
-from helpers.lipschitz import (  # noqa: E402
+from helpers.measure.lipschitz import (  # noqa: E402
     GELU_LIPSCHITZ,
     SILU_LIPSCHITZ,
     LipschitzBound,
@@ -28,7 +28,7 @@ from helpers.lipschitz import (  # noqa: E402
     layer_operator_norm,
     linear_operator_norm,
 )
-from helpers.models import BasicBlock, ScaledAvgPool2d, build_model  # noqa: E402
+from helpers.nets.models import BasicBlock, ScaledAvgPool2d, build_model  # noqa: E402
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
@@ -336,7 +336,7 @@ def test_transformer_is_reported_uncertified():
 
 @pytest.mark.usefixtures("one_torch_thread")
 def test_model_bounds_of_suite_records_are_cached_whole(tiny_suite, tmp_path):
-    from helpers.lipschitz import ModelBounds, model_bounds
+    from helpers.experiments.lipschitz import ModelBounds, model_bounds
 
     for record in tiny_suite:
         sample = record.normalized(30, 60)

@@ -7,8 +7,8 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from helpers import information  # noqa: E402
-from helpers.mi_neural import infonce_mi, mine_mi  # noqa: E402
+from helpers.measure import information  # noqa: E402
+from helpers.measure.mi_neural import infonce_mi, mine_mi  # noqa: E402
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 

@@ -1,4 +1,4 @@
-"""Tests of helpers.minimum_cover: exact enumeration against brute force and known answers."""
+"""Tests of helpers.measure.minimum_cover: exact enumeration against brute force and known answers."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import math
 import numpy as np
 import pytest
 
-from helpers import covering
-from helpers.minimum_cover import (
+from helpers.measure import covering
+from helpers.measure.minimum_cover import (
     K_CENTER_MAX_POINTS,
     MAX_POINTS,
     arc_covering_number,

@@ -9,7 +9,7 @@ torch = pytest.importorskip("torch")
 from torch import nn  # noqa: E402
 from torch.nn.utils import parametrize  # noqa: E402
 
-from helpers.models import (  # noqa: E402
+from helpers.nets.models import (  # noqa: E402
     MODELS,
     PAD_ID,
     UNK_ID,

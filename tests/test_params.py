@@ -2,7 +2,7 @@
 
 import pytest
 
-from helpers.params import ParameterError, parse_bits, resolve_parameters
+from helpers.book.params import ParameterError, parse_bits, resolve_parameters
 
 PROFILES = {
     "smoke": dict(bits=[1, 2], dataset="digits", n_samples=10),
@@ -58,7 +58,7 @@ def test_parse_bits_sorts_and_deduplicates():
 
 
 def test_parse_bits_option_keeps_the_order_and_names_bad_values():
-    from helpers.params import parse_bits_option
+    from helpers.book.params import parse_bits_option
 
     assert parse_bits_option(None) is None
     assert parse_bits_option(["3", "1", "2.5"]) == [3, 1, 2.5]

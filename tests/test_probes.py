@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from helpers.probes import bootstrap_interval, probe_accuracy, probe_curve
+from helpers.measure.probes import bootstrap_interval, probe_accuracy, probe_curve
 
 
 def blobs(n_per_class=100, n_classes=4, dim=16, spread=0.3, seed=0):
@@ -137,7 +137,7 @@ def test_probe_curve_errors():
 
 
 def test_probe_curve_default_quantizer_is_the_books():
-    quantize_module = pytest.importorskip("helpers.quantize")
+    quantize_module = pytest.importorskip("helpers.measure.quantize")
     data = fine_structure(n=200)
 
     def books(train_z, test_z, bits):
@@ -155,8 +155,8 @@ def test_precision_dimension_map_matches_a_plain_pca_then_probe():
     from sklearn.linear_model import LogisticRegression
     from sklearn.preprocessing import StandardScaler
 
-    from helpers.probes import precision_dimension_map
-    from helpers.quantize import fit_unit_cube, quantize
+    from helpers.measure.probes import precision_dimension_map
+    from helpers.measure.quantize import fit_unit_cube, quantize
 
     rng = np.random.default_rng(2)
     y = rng.integers(0, 3, 300)
@@ -179,7 +179,7 @@ def test_precision_dimension_map_matches_a_plain_pca_then_probe():
 
 
 def test_budget_rows_pick_the_best_affordable_cell():
-    from helpers.probes import budget_rows
+    from helpers.measure.probes import budget_rows
 
     ks, bits = [2, 8], [1.0, 4.0]
     grid = np.array([[0.5, 0.6, 0.62],   # k = 2 at p = 1, 4, full
@@ -193,7 +193,8 @@ def test_budget_rows_pick_the_best_affordable_cell():
 
 
 def test_precision_map_phrases_quote_the_maps():
-    from helpers.probes import budget_rows, precision_map_phrases
+    from helpers.book.prose import precision_map_phrases
+    from helpers.measure.probes import budget_rows
 
     ks, bits = [2, 8], [1.0, 4.0]
     grid = np.array([[0.5, 0.6, 0.62], [0.7, 0.65, 0.91]])  # k = 8 falls from p = 1 to p = 4
@@ -210,7 +211,7 @@ def test_precision_map_phrases_quote_the_maps():
 
 
 def test_narrow_components_counts_components_of_small_span():
-    from helpers.probes import narrow_components
+    from helpers.measure.probes import narrow_components
 
     rng = np.random.default_rng(0)
     # four independent directions with spreads 10, 6, 1 and 0.2: after one global scaling

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from helpers import quantize
+from helpers.measure import quantize
 
 
 def test_unit_cube_uses_one_global_min_and_max_fitted_on_train():

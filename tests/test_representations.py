@@ -8,9 +8,9 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
-from helpers import plotting
+from helpers.book import plotting
 from helpers.data import load_dataset
-from helpers.representations import mlp_representation
+from helpers.nets.representations import mlp_representation
 
 
 def test_mlp_representation_is_a_deterministic_hidden_layer():

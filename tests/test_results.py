@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from helpers import __version__
-from helpers.results import ChapterResults
+from helpers.book.results import ChapterResults
 
 
 def test_results_file_holds_values_parameters_and_version(tmp_path):

@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from helpers.stats import (
+from helpers.measure.stats import (
     bootstrap_correlation,
     collapse_threshold,
     collapse_threshold_interval,

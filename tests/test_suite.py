@@ -9,8 +9,8 @@ import pytest
 
 pytest.importorskip("torch")
 
-from helpers import suite as suite_module
-from helpers.suite import (
+from helpers.nets import suite as suite_module
+from helpers.nets.suite import (
     DISPLAY_NAMES,
     PROFILES,
     ModelSpec,
@@ -135,7 +135,7 @@ def test_missing_dataset_is_skipped_not_failed(tmp_path, monkeypatch):
 
 
 def test_dataset_override_changes_only_the_matching_models_and_labels_them():
-    from helpers.suite import suite_profile, with_dataset
+    from helpers.nets.suite import suite_profile, with_dataset
 
     base = suite_profile("default")
     assert with_dataset("default", None) == base
@@ -200,7 +200,7 @@ def test_sizes_are_checked_before_anything_trains(tmp_path, monkeypatch):
         return real_load(name, **kwargs)
 
     monkeypatch.setattr(suite_module, "load_dataset", load)
-    from helpers import train as train_module
+    from helpers.nets import train as train_module
 
     real_train = train_module.train_model
 
@@ -214,8 +214,8 @@ def test_sizes_are_checked_before_anything_trains(tmp_path, monkeypatch):
 
 
 def test_retrain_changes_only_what_it_is_asked_to(tmp_path):
-    from helpers.suite import retrain
-    from helpers.train import snapshot_models
+    from helpers.nets.suite import retrain
+    from helpers.nets.train import snapshot_models
 
     record = train_suite(TINY, models="cnn-mnist", spectral_norm=True, cache_dir=tmp_path,
                          log=None)[0]

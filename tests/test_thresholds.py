@@ -5,14 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from helpers.stats import ThresholdEstimate, collapse_threshold_interval
-from helpers.thresholds import (
+from helpers.book.prose import span_text, verdict_counts_text
+from helpers.measure.stats import ThresholdEstimate, collapse_threshold_interval
+from helpers.measure.thresholds import (
     combine_verdicts,
     elbow_bits,
     observed_collapse,
-    span_text,
     threshold_comparison,
-    verdict_counts_text,
 )
 
 
@@ -131,8 +130,8 @@ def test_span_text():
 
 
 def _cluster_sample(low, high, spread, seed=0):
-    from helpers.quantize import fit_unit_cube
-    from helpers.suite import NormalizedSample
+    from helpers.measure.quantize import fit_unit_cube
+    from helpers.nets.suite import NormalizedSample
 
     rng = np.random.default_rng(seed)
     centres = np.array([[low, low], [high, high], [low, high], [high, low]])
@@ -167,7 +166,7 @@ def test_observed_collapse_close_clusters_need_fine_grids():
 
 
 def test_join_words_lists_phrases_as_a_sentence_does():
-    from helpers.thresholds import join_words
+    from helpers.book.prose import join_words
 
     assert join_words(["a"]) == "a"
     assert join_words(["a", "b"]) == "a and b"

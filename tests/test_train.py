@@ -16,7 +16,7 @@ try:
 except ImportError:  # the cache tests run without torch; the training tests need it
     torch = None
 
-from helpers.cache import (
+from helpers.nets.cache import (
     CacheCorruptionWarning,
     array_fingerprint,
     cached,
@@ -123,7 +123,7 @@ def test_cache_miss_when_key_changes(tmp_path, change):
 
 
 def test_cache_kind_and_version_are_part_of_key(monkeypatch):
-    import helpers.cache as cache_module
+    import helpers.nets.cache as cache_module
 
     key = {"a": 1}
     assert key_hash(key, "weights") != key_hash(key, "reps")
@@ -241,7 +241,7 @@ def test_array_fingerprint():
 # --------------------------------------------------------------------------- training
 
 if torch is not None:
-    from helpers.train import deterministic, extract_representations, train_model
+    from helpers.nets.train import deterministic, extract_representations, train_model
 
 needs_torch = pytest.mark.skipif(torch is None, reason="torch is not installed")
 FAST = dict(epochs=1, batch_size=32, progress=False)
@@ -391,7 +391,7 @@ RECIPE = dict(augment="flip-crop", schedule="onecycle", label_smoothing=0.1, wei
 @needs_torch
 @pytest.mark.parametrize("recipe", [RECIPE, dict(precision="bfloat16", **RECIPE)])
 def test_an_interrupted_training_resumes_to_the_same_weights(tmp_path, monkeypatch, recipe):
-    from helpers import train as train_module
+    from helpers.nets import train as train_module
 
     data = tiny_images()
     kwargs = dict(seed=5, epochs=3, batch_size=32, progress=False, spectral_norm=True,
@@ -437,7 +437,7 @@ def test_recipe_settings_enter_the_key_only_when_used_and_are_checked(tmp_path):
 
 
 def test_flip_crop_matches_a_plain_per_image_reference():
-    from helpers.train import CROP_PADDING, _flip_crop
+    from helpers.nets.train import CROP_PADDING, _flip_crop
 
     images = torch.rand(5, 2, 6, 6)
     out = _flip_crop(images, torch.Generator().manual_seed(4))
@@ -453,8 +453,8 @@ def test_flip_crop_matches_a_plain_per_image_reference():
 
 
 def test_word_dropout_replaces_only_real_tokens_at_the_rate():
-    from helpers.models import PAD_ID, UNK_ID
-    from helpers.train import WORD_DROPOUT_RATE, _word_dropout
+    from helpers.nets.models import PAD_ID, UNK_ID
+    from helpers.nets.train import WORD_DROPOUT_RATE, _word_dropout
 
     ids = torch.randint(2, 500, (400, 50))
     mask = torch.arange(50)[None, :] < torch.randint(1, 51, (400, 1))
@@ -482,13 +482,13 @@ def test_augmentations_fit_their_kind_of_model(tmp_path):
     trained = train_model("transformer-tiny", tiny_texts(), cache_dir=tmp_path, log=None,
                           **FAST, augment="word-dropout", model_kwargs={"n_layers": 1})
     assert trained.key["training"]["augment"] == "word-dropout"
-    from helpers.train import WORD_DROPOUT_RATE, recipe_text
+    from helpers.nets.train import WORD_DROPOUT_RATE, recipe_text
     assert trained.key["training"]["word_dropout_rate"] == WORD_DROPOUT_RATE  # cached apart
     assert f"word-dropout {WORD_DROPOUT_RATE:g}" in recipe_text(trained.key)
 
 
 def test_recipe_text_names_the_settings_that_differ_from_the_defaults():
-    from helpers.train import recipe_text
+    from helpers.nets.train import recipe_text
 
     plain = {"model": {"name": "cnn-mnist"},
              "training": {"batch_size": 64, "lr": 1e-3, "weight_decay": 0.0, "logit_scale": 1.0}}

@@ -6,8 +6,8 @@ is from the plain reference and from the machine's matrix-multiply peak.
 Subcommands
 -----------
 ``covering``
-    Times :func:`helpers.covering.capacity_curve` (40 log-spaced radii) against
-    :func:`helpers.covering.greedy_net_reference` on the same data in the same run and
+    Times :func:`helpers.measure.covering.capacity_curve` (40 log-spaced radii) against
+    :func:`helpers.measure.covering.greedy_net_reference` on the same data in the same run and
     checks that the centres agree. ``python -m helpers.bench covering --n 10000 --d 128``.
 ``matmul``
     Measures the float32 and float64 matrix-multiply throughput (GFLOP/s) of numpy's BLAS
@@ -34,7 +34,7 @@ import time
 
 import numpy as np
 
-from . import covering
+from helpers.measure import covering
 
 
 def representation_like(
@@ -319,9 +319,9 @@ def _time_training(model_name: str, *, precision: str, batch_size: int, threads:
     """Images per second of training steps of a suite image model on random inputs."""
     import torch
 
-    from ._threads import torch_threads
-    from .models import build_model
-    from .train import _flip_crop
+    from helpers._threads import torch_threads
+    from helpers.nets.models import build_model
+    from helpers.nets.train import _flip_crop
 
     size, channels = (28, 1) if model_name == "cnn-mnist" else (32, 3)
     with torch_threads(threads):
@@ -359,7 +359,7 @@ def _time_training(model_name: str, *, precision: str, batch_size: int, threads:
 
 
 def bench_training(args) -> dict:
-    from .suite import PROFILES
+    from helpers.nets.suite import PROFILES
 
     specs = {spec.model: spec for spec in PROFILES["full"].specs}
     rows = []

@@ -15,20 +15,20 @@ how to fix it (:class:`RepresentationFileError`).
 :func:`measure_representation` then measures, with the chapters' own functions:
 
 - the normalization to the unit cube: one global minimum and maximum (the book's units,
-  :func:`helpers.quantize.fit_unit_cube`) or one per coordinate, fitted on ``train`` (on the
+  :func:`helpers.measure.quantize.fit_unit_cube`) or one per coordinate, fitted on ``train`` (on the
   whole matrix for a ``.npy``);
 - at every precision ``p``, on the measured points (``test``; the whole matrix for a
   ``.npy``): ``C_num(2^-p)``, log2 of the greedy net size, with the certified lower and
-  upper bounds on the sample's covering number (:func:`helpers.covering.capacity_curve`,
+  upper bounds on the sample's covering number (:func:`helpers.measure.covering.capacity_curve`,
   chapters "Precision lower bound" and "Greedy covering"), the occupied grid cells, and the
   plug-in, Miller-Madow and Chao-Shen entropies of the codes
-  (:func:`helpers.information.entropy_estimates`, chapter "Numerical entropy"), all below the
+  (:func:`helpers.measure.information.entropy_estimates`, chapter "Numerical entropy"), all below the
   ``log2 n`` ceiling;
 - the intrinsic dimension by MLE and TwoNN with bootstrap intervals
-  (:mod:`helpers.geometry`);
+  (:mod:`helpers.measure.geometry`);
 - with labels: linear-probe accuracy against precision, the collapse threshold
-  (:func:`helpers.thresholds.observed_collapse`) and the precision x dimension map
-  (:func:`helpers.probes.precision_dimension_map`);
+  (:func:`helpers.measure.thresholds.observed_collapse`) and the precision x dimension map
+  (:func:`helpers.measure.probes.precision_dimension_map`);
 - a verdict: the coarsest precision that keeps the probe within 5 points of full precision,
   and the precision from which ``C_num`` is within one bit of the ``log2 n`` ceiling (beyond
   it the sample size, not the representation, decides the value).
@@ -54,7 +54,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .params import parse_bits_option
+from helpers.book.params import parse_bits_option
 
 __all__ = [
     "DEFAULT_BITS",
@@ -316,7 +316,7 @@ def save_representations(path, train, test=None, *, train_labels=None,
     pathlib.Path
         The path written.
     """
-    from ._io import atomic_path
+    from helpers._io import atomic_path
 
     path = Path(path)
     arrays = {"train": train} if test is None else {"train": train, "test": test}
@@ -353,11 +353,11 @@ def book_example(folder, *, profile: str = "default", model: str = "cnn-mnist",
 
     The appendix measures this file when the reader gives none: the representations of
     ``model`` (without spectral normalization) as trained for ``profile`` by
-    :func:`helpers.suite.train_suite` (from the cache in a normal build), with their labels.
-    ``dataset`` trains it on other data (:func:`helpers.suite.with_dataset`); ``None`` keeps
+    :func:`helpers.nets.suite.train_suite` (from the cache in a normal build), with their labels.
+    ``dataset`` trains it on other data (:func:`helpers.nets.suite.with_dataset`); ``None`` keeps
     the profile's.
     """
-    from .suite import train_suite, with_dataset
+    from helpers.nets.suite import train_suite, with_dataset
 
     suite = train_suite(with_dataset(profile, dataset), models=[model], spectral_norm=[False],
                         seed=seed, log=log)
@@ -504,7 +504,7 @@ class CapacityReport:
 
 
 def _check_measure_args(bits, normalization, n_bootstrap, seed):
-    from ._validation import check_bits
+    from helpers._validation import check_bits
 
     if isinstance(bits, (str, bytes)) or not hasattr(bits, "__iter__"):
         raise ValueError(f"bits must be a list of precisions, got {bits!r}.")
@@ -556,8 +556,8 @@ def measure_representation(representation, bits=DEFAULT_BITS, *, normalization: 
     """
     from tqdm import tqdm
 
-    from . import covering, geometry, information, probes, quantize
-    from .thresholds import observed_collapse
+    from helpers.measure import covering, geometry, information, probes, quantize
+    from helpers.measure.thresholds import observed_collapse
 
     if not isinstance(representation, RepresentationFile):
         representation = load_representations(representation)
@@ -640,7 +640,7 @@ def measure_representation(representation, bits=DEFAULT_BITS, *, normalization: 
     probe_rows = collapse = precision_map = None
     coarsest = None
     if rep.has_labels:
-        from .suite import NormalizedSample
+        from helpers.nets.suite import NormalizedSample
 
         started = step("probes")
         train_rows = _subsample(len(rep.train), max_probe_rows, rng)
@@ -790,7 +790,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv=None) -> int:
     """Entry point of ``python -m helpers.capacity``; returns the exit status."""
-    from ._io import write_bytes_atomic
+    from helpers._io import write_bytes_atomic
 
     args = build_parser().parse_args(argv)
     try:

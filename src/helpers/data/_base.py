@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import settings
+from helpers import _settings as settings
 
 
 class DatasetNotFoundError(FileNotFoundError):

@@ -91,7 +91,7 @@ def load_dataset(
     data_dir : str or path-like, optional
         Folder holding the real datasets in their standard layouts (``MNIST/raw``,
         ``cifar-10-batches-py`` or ``cifar-10-python.tar.gz``, ``ag_news_csv``), or the
-        dataset's own folder. Default: :func:`helpers.settings.data_dir` (``$HELPERS_DATA_DIR``,
+        dataset's own folder. Default: :func:`helpers._settings.data_dir` (``$HELPERS_DATA_DIR``,
         else ``./data``). Ignored by the embedded and synthetic datasets.
     download : bool or None
         For real datasets with missing files. ``None`` (default): download them if the

@@ -2,8 +2,8 @@
 
 Introduced in the chapter "MI comparison" (``notebooks/06_mi_comparison``), which sets the
 capacity ``C_num`` of each network beside estimates of ``I(X; Z_q)``, ``I(Z_q; Y)`` and a
-Rademacher complexity. The estimators themselves are in :mod:`helpers.information` and
-:mod:`helpers.mi_neural`; this module holds what the chapter builds on them:
+Rademacher complexity. The estimators themselves are in :mod:`helpers.measure.information` and
+:mod:`helpers.measure.mi_neural`; this module holds what the chapter builds on them:
 
 Ground truth
     :func:`quantized_gaussian_mi_bits` is the exact MI of a correlated Gaussian pair after
@@ -47,7 +47,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from ._validation import check_points
+from helpers._validation import check_points
 
 __all__ = [
     "CLAIM_RANGE",
@@ -56,7 +56,6 @@ __all__ = [
     "GroundTruthCase",
     "RademacherEstimate",
     "case_estimators",
-    "case_rows",
     "decreases",
     "estimate_case",
     "fano_mi_lower_bound",
@@ -64,16 +63,12 @@ __all__ = [
     "gap_rows",
     "greedy_partition",
     "ground_truth_cases",
-    "ground_truth_phrases",
     "label_information_rows",
     "linear_rademacher",
     "linear_rademacher_exact",
     "massart_bound",
-    "measurement_phrases",
     "nesting_rows",
-    "neural_inputs",
     "partition_rademacher",
-    "precision_row",
     "quantized_gaussian_mi_bits",
     "rademacher_rows",
     "refines",
@@ -109,7 +104,7 @@ def quantized_gaussian_mi_bits(rho: float, step: float, *, dims: int = 1, span: 
     """Exact ``I(floor(X / step); floor(Y / step))`` in bits for correlated standard normals.
 
     ``(X, Y)`` are ``dims`` independent pairs with correlation ``rho`` each (as in
-    :func:`helpers.information.correlated_gaussians`); each coordinate is cut into bins
+    :func:`helpers.measure.information.correlated_gaussians`); each coordinate is cut into bins
     ``[k step, (k + 1) step)``. The MI is ``dims`` times that of one pair, whose joint cell
     probabilities ``P(X in bin i, Y in bin j) = int_bin_i phi(x) [Phi((b_j+1 - rho x) / s) -
     Phi((b_j - rho x) / s)] dx`` (``s = sqrt(1 - rho^2)``) are integrated by Gauss-Legendre
@@ -130,7 +125,7 @@ def quantized_gaussian_mi_bits(rho: float, step: float, *, dims: int = 1, span: 
     Returns
     -------
     float
-        The MI in bits; it is below :func:`helpers.information.gaussian_mi_bits` (data
+        The MI in bits; it is below :func:`helpers.measure.information.gaussian_mi_bits` (data
         processing) and tends to 0 as ``step`` grows.
     """
     from scipy.special import ndtr
@@ -212,7 +207,7 @@ def ground_truth_cases(n: int, *, dims=(1, 2, 8, 32), cubic_dims=(1, 8), rho: fl
     -------
     list of GroundTruthCase
     """
-    from .information import (
+    from helpers.measure.information import (
         correlated_gaussians,
         correlated_student_t,
         gaussian_mi_bits,
@@ -258,7 +253,7 @@ def case_estimators(case: GroundTruthCase, *, neural: dict | None = None, seed: 
     """
     from dataclasses import replace
 
-    from .information import ksg_mutual_information, mutual_information_discrete
+    from helpers.measure.information import ksg_mutual_information, mutual_information_discrete
 
     estimators = {"KSG": lambda x, y: ksg_mutual_information(x, y, seed=seed)}
     if case.discrete:
@@ -277,7 +272,7 @@ def case_estimators(case: GroundTruthCase, *, neural: dict | None = None, seed: 
         estimators["KSG, ties ignored"] = lambda x, y: ksg_mutual_information(
             x, y, ties="ignore", seed=seed)
     if neural is not None:
-        from .mi_neural import infonce_mi, mine_mi
+        from helpers.measure.mi_neural import infonce_mi, mine_mi
 
         estimators["InfoNCE"] = lambda x, y: infonce_mi(x, y, seed=seed,
                                                         n_bootstrap=n_bootstrap, **neural)
@@ -313,128 +308,6 @@ def estimate_case(case: GroundTruthCase, estimators: dict) -> list[dict]:
 
 
 # --------------------------------------------------------------------------- per precision
-
-
-def case_rows(case: GroundTruthCase, *, neural: dict | None = None, seed: int = 0,
-              n_bootstrap: int = 200, cache: bool = False, cache_dir=None,
-              log=None) -> list[dict]:
-    """:func:`estimate_case` with the estimators of :func:`case_estimators`, optionally cached.
-
-    Used by the chapter "MI comparison" for its ground-truth table.
-
-    Parameters
-    ----------
-    case : GroundTruthCase
-    neural, seed, n_bootstrap :
-        As in :func:`case_estimators`.
-    cache : bool
-        Store the rows on disk (:mod:`helpers.cache`, kind ``"mi-truth"``), keyed by the
-        sample's content, the case and every setting: a rerun loads them instead of training
-        the neural critics again. ``seconds`` is then the time of the original estimate.
-    cache_dir, log :
-        As in :func:`helpers.cache.cached_result`.
-
-    Returns
-    -------
-    list of dict
-        As :func:`estimate_case`.
-    """
-    def compute():
-        return estimate_case(case, case_estimators(case, neural=neural, seed=seed,
-                                                   n_bootstrap=n_bootstrap))
-
-    if not cache:
-        return compute()
-    from .cache import array_fingerprint, cached
-
-    key = {"x": array_fingerprint(case.x), "y": array_fingerprint(case.y),
-           "family": case.family, "dims": case.dims, "truth": case.truth,
-           "discrete": case.discrete, "neural": neural, "seed": seed,
-           "n_bootstrap": n_bootstrap}
-    return cached(key, compute, kind="mi-truth", cache_dir=cache_dir, log=log,
-                  description=f"MI estimates on {case.family}, d = {case.dims}")
-
-
-def precision_row(unit, bits: float, *, inputs=None, n_bootstrap: int = 200, seed: int = 0,
-                  neural: dict | None = None, cache: bool = False, cache_dir=None,
-                  log=None) -> dict:
-    """Capacity and information measurements of one representation at one precision.
-
-    Used by the chapter "MI comparison" for every model of the suite and every precision.
-
-    Parameters
-    ----------
-    unit : array_like, shape (n, d)
-        Representations in unit-cube units (:meth:`helpers.suite.SuiteRecord.normalized`).
-    bits : float
-        Precision p; the codes are :func:`helpers.quantize.grid_codes` (round to nearest).
-    inputs : array_like, shape (n, d_x), optional
-        What plays X for the neural estimators (flattened model inputs, or a stand-in).
-    n_bootstrap, seed :
-        For the entropy intervals and the neural estimators' intervals.
-    neural : dict, optional
-        Keyword arguments for :func:`helpers.mi_neural.infonce_mi` and
-        :func:`helpers.mi_neural.mine_mi` (``batch_size``, ``epochs``, ``patience``...);
-        ``None`` skips both (their columns are then NaN).
-    cache : bool
-        Store the row on disk (:mod:`helpers.cache`, kind ``"mi-precision"``), keyed by the
-        content of ``unit`` and ``inputs``, the precision and every setting, so that a rerun
-        of the chapter loads it instead of training the critics again. The ``[s]`` columns
-        then give the time of the original estimate.
-    cache_dir, log :
-        As in :func:`helpers.cache.cached_result`.
-
-    Returns
-    -------
-    dict
-        ``bits``, ``n``, ``C_num``, ``log2 cells`` (occupied cells), ``singletons``, and for
-        each estimator in ``plugin``, ``miller-madow``, ``chao-shen``, ``infonce``, ``mine``
-        the columns ``<name>``, ``<name> low``, ``<name> high``, ``<name> ceiling``,
-        ``<name> at ceiling``; plus ``infonce [s]`` and ``mine [s]``, the time per estimate.
-    """
-    from .comparison import capacity_bits
-    from .information import entropy_estimates
-    from .quantize import grid_codes
-
-    unit = check_points(unit, name="unit")
-    if cache:
-        from .cache import array_fingerprint, cached
-
-        key = {"unit": array_fingerprint(unit),
-               "inputs": None if inputs is None else array_fingerprint(inputs),
-               "bits": float(bits), "n_bootstrap": n_bootstrap, "seed": seed, "neural": neural}
-        return cached(key, lambda: precision_row(unit, bits, inputs=inputs,
-                                                 n_bootstrap=n_bootstrap, seed=seed,
-                                                 neural=neural),
-                      kind="mi-precision", cache_dir=cache_dir, log=log,
-                      description=f"capacity and MI at p = {float(bits):g}")
-    codes = grid_codes(unit, bits)
-    entropies = entropy_estimates(codes, n_bootstrap=n_bootstrap, seed=seed)
-    row = {"bits": float(bits), "n": len(unit),
-           "C_num": float(capacity_bits(unit, [bits])[0]),
-           "log2 cells": math.log2(entropies.n_distinct),
-           "singletons": entropies.n_singletons}
-    estimates = dict(zip(("plugin", "miller-madow", "chao-shen"), entropies, strict=True))
-    if neural is not None:
-        from .mi_neural import infonce_mi, mine_mi
-
-        if inputs is None:
-            raise ValueError("neural estimates need inputs (what plays X).")
-        for name, estimator in (("infonce", infonce_mi), ("mine", mine_mi)):
-            started = time.perf_counter()
-            estimates[name] = estimator(inputs, codes, seed=seed, n_bootstrap=n_bootstrap,
-                                        **neural)
-            row[f"{name} [s]"] = time.perf_counter() - started
-    for name in ("plugin", "miller-madow", "chao-shen", "infonce", "mine"):
-        estimate = estimates.get(name)
-        row[name] = estimate.estimate if estimate else math.nan
-        row[f"{name} low"] = estimate.ci_low if estimate else math.nan
-        row[f"{name} high"] = estimate.ci_high if estimate else math.nan
-        row[f"{name} ceiling"] = estimate.ceiling if estimate else math.nan
-        row[f"{name} at ceiling"] = estimate.at_ceiling if estimate else None
-    row.setdefault("infonce [s]", math.nan)
-    row.setdefault("mine [s]", math.nan)
-    return row
 
 
 # --------------------------------------------------------------------------- gap factor
@@ -571,7 +444,7 @@ def fano_mi_lower_bound(error_rate, n_classes: int, *, label_entropy_bits=None):
     right side falls as ``P_e`` grows on ``[0, 1 - 1/K]``; beyond that the bound is 0. A probe's
     test error (its upper confidence limit, for a conservative bound) gives a lower bound on
     the information the quantized representation holds about the label. It is the inverse
-    of :func:`helpers.information.fano_error_lower_bound`.
+    of :func:`helpers.measure.information.fano_error_lower_bound`.
 
     Parameters
     ----------
@@ -611,7 +484,7 @@ def truncation_codes(unit, bits: int) -> np.ndarray:
     The cells ``[k 2^-p, (k + 1) 2^-p)`` of truncation grids at whole ``p`` are nested: each
     cell at ``p + 1`` lies inside one cell at ``p``, so the code at ``p`` is a function of
     the code at ``p + 1`` (``floor(k / 2)``). The round-to-nearest grids of
-    :func:`helpers.quantize.grid_codes` are not (theory notes section 10).
+    :func:`helpers.measure.quantize.grid_codes` are not (theory notes section 10).
     """
     if isinstance(bits, bool) or not isinstance(bits, numbers.Real) or bits < 0 or (
             float(bits) != int(bits)) or bits > 52:
@@ -628,7 +501,7 @@ def refines(fine, coarse) -> bool:
     data-processing inequality, ``I(coarse; Y) <= I(fine; Y)`` for every Y (and also for
     the plug-in estimates, which are the MI of the empirical distribution).
     """
-    from .information import code_counts
+    from helpers.measure.information import code_counts
 
     fine, coarse = np.asarray(fine), np.asarray(coarse)
     if len(fine) != len(coarse):
@@ -768,7 +641,7 @@ def partition_rademacher(groups) -> float:
     groups : array_like, shape (n,) or (n, d)
         A cell label (or code row) per sample.
     """
-    from .information import code_counts
+    from helpers.measure.information import code_counts
 
     counts = code_counts(groups)
     return float(_expected_abs_walk(counts).sum() / counts.sum())
@@ -793,12 +666,12 @@ def massart_bound(n_cells, n: int):
 def greedy_partition(points, eps: float) -> np.ndarray:
     """Cell label of each point: the index of its nearest centre of the greedy ``eps``-net.
 
-    The net is :func:`helpers.covering.greedy_net` (Euclidean), so the number of cells is
+    The net is :func:`helpers.measure.covering.greedy_net` (Euclidean), so the number of cells is
     ``2^C_num(eps)`` and every point lies within ``eps`` of its centre.
     """
     from scipy.spatial import cKDTree
 
-    from .covering import greedy_net
+    from helpers.measure.covering import greedy_net
 
     points = check_points(points, name="points")
     centres = greedy_net(points, eps)
@@ -807,28 +680,6 @@ def greedy_partition(points, eps: float) -> np.ndarray:
 
 
 # --------------------------------------------------------------------------- chapter tables
-
-
-def neural_inputs(record, sample) -> tuple[np.ndarray, str]:
-    """What plays X for InfoNCE and MINE on a suite model, and a description of it.
-
-    Images: the model inputs of the sample's test rows, flattened. Texts (the transformer)
-    have no vector form, so the full-precision representation stands in: for a deterministic
-    encoder ``I(X; Z_q) = H(Z_q) = I(Z; Z_q)`` whenever ``Z_q`` is a function of ``Z``,
-    so the quantity estimated is the same.
-
-    Parameters
-    ----------
-    record : helpers.suite.SuiteRecord
-    sample : helpers.suite.NormalizedSample
-        From ``record.normalized(...)``.
-    """
-    inputs = record.data.test.inputs
-    if isinstance(inputs, np.ndarray):
-        chosen = np.asarray(inputs[sample.test_index], dtype=np.float64)
-        return chosen.reshape(len(chosen), -1), "flattened input images"
-    return np.asarray(sample.test_u, dtype=np.float64), (
-        "full-precision representation (stand-in for the text input)")
 
 
 #: Estimators of I(X; Z_q) set against C_num: (column, display name, is a lower bound).
@@ -872,9 +723,9 @@ def label_information_rows(sample, bits, *, n_bootstrap: int = 200, n_shuffles: 
 
     For each precision: the plug-in and Miller-Madow ``I(Z_q; Y)`` of the test codes and
     labels with the label-shuffle baseline
-    (:func:`helpers.information.mutual_information_discrete`), the plug-in ``H(Z_q)``, the
+    (:func:`helpers.measure.information.mutual_information_discrete`), the plug-in ``H(Z_q)``, the
     linear probe's test error and interval
-    (:func:`helpers.thresholds.observed_collapse`), the smallest error Fano allows for the
+    (:func:`helpers.measure.thresholds.observed_collapse`), the smallest error Fano allows for the
     plug-in and for the shuffle-corrected ``I``, and the lower bound on ``I`` implied by the
     probe's error (:func:`fano_mi_lower_bound` at the upper end of its interval).
 
@@ -883,10 +734,10 @@ def label_information_rows(sample, bits, *, n_bootstrap: int = 200, n_shuffles: 
     list of dict
         One row per precision, full precision first (``bits`` NaN: only the probe columns).
     """
-    from .information import entropy_estimates, fano_error_lower_bound
-    from .information import mutual_information_discrete as discrete_mi
-    from .quantize import grid_codes
-    from .thresholds import observed_collapse
+    from helpers.measure.information import entropy_estimates, fano_error_lower_bound
+    from helpers.measure.information import mutual_information_discrete as discrete_mi
+    from helpers.measure.quantize import grid_codes
+    from helpers.measure.thresholds import observed_collapse
 
     curve, _ = observed_collapse(sample, bits, n_bootstrap=n_bootstrap, seed=seed)
     n_classes = int(max(sample.train_y.max(), sample.test_y.max()) + 1)
@@ -927,9 +778,9 @@ def nesting_rows(sample, bits, whole_bits) -> list[dict]:
     empirical distribution, so along a nested family the data-processing inequality holds
     for them exactly.
     """
-    from .information import entropy_estimates
-    from .information import mutual_information_discrete as discrete_mi
-    from .quantize import grid_codes
+    from helpers.measure.information import entropy_estimates
+    from helpers.measure.information import mutual_information_discrete as discrete_mi
+    from helpers.measure.quantize import grid_codes
 
     rows = []
     families = (("round, sweep", bits, grid_codes), ("round, whole p", whole_bits, grid_codes),
@@ -960,7 +811,7 @@ def rademacher_rows(sample, bits, *, bound: float = 1.0, n_draws: int = 1000,
     partition by the greedy ``2^-p``-net of ``u`` (:func:`greedy_partition`), whose number of
     cells is ``2^C_num``.
     """
-    from .quantize import grid_codes, quantize
+    from helpers.measure.quantize import grid_codes, quantize
 
     n = len(sample.test_u)
     full = linear_rademacher(sample.test_u, bound=bound, n_draws=n_draws, seed=seed)
@@ -984,133 +835,3 @@ def rademacher_rows(sample, bits, *, bound: float = 1.0, n_draws: int = 1000,
 # --------------------------------------------------------------------------- prose
 
 
-def _shown(value: float, fmt: str = ".2f") -> str:
-    """A number for the prose, or ``"not run"`` when the estimator did not run (NaN)."""
-    return format(value, fmt) if math.isfinite(value) else "not run"
-
-
-def _truth_lookup(table):
-    def value(case: str, dims: int, estimator: str, column: str = "estimate") -> float:
-        match = table[(table.case == case) & (table.d == dims) & (table.estimator == estimator)]
-        return float(match[column].iloc[0]) if len(match) else float("nan")
-    return value
-
-
-def ground_truth_phrases(table, *, strong_dims: int = 8, quantized_dims: int = 1,
-                         student_dims: int = 2) -> dict[str, str]:
-    """The phrases the chapter quotes from its ground-truth table.
-
-    Parameters
-    ----------
-    table : pandas.DataFrame
-        Rows of :func:`estimate_case` for the cases of :func:`ground_truth_cases`.
-    strong_dims, quantized_dims, student_dims : int
-        The dimension at which the strongly correlated, the quantized and the Student-t cases
-        are quoted.
-
-    Returns
-    -------
-    dict of str to str
-        Glue key to text: ``top_*`` (the highest-dimensional Gaussian), ``strong_*``,
-        ``cubic_text`` (before and after the invertible map ``x -> x^3``), ``quantized_*``,
-        ``student_*``, ``covered_text`` (intervals that cover the truth) and
-        ``truth_seconds``. An estimator that did not run on a case reads "not run".
-    """
-    value = _truth_lookup(table)
-    gaussian = table[table.case == "Gaussian"]
-    if not len(gaussian):
-        raise ValueError("the ground-truth table has no 'Gaussian' case; build it with "
-                         "ground_truth_cases(...).")
-    top = int(gaussian.d.max())
-    quantized, student, cubic = "quantized Gaussian", "Student-t", "Gaussian, x ↦ x³"
-    strong = "Gaussian, strong"
-    has_interval = table["covers truth"].notna()
-    phrases = {
-        "top_dims": str(top),
-        "top_truth": _shown(value("Gaussian", top, "KSG", "truth")),
-        "top_ksg": _shown(value("Gaussian", top, "KSG")),
-        "top_ksg_interval": (f"[{_shown(value('Gaussian', top, 'KSG', 'low'))}, "
-                             f"{_shown(value('Gaussian', top, 'KSG', 'high'))}]"),
-        "top_infonce": _shown(value("Gaussian", top, "InfoNCE")),
-        "top_mine": _shown(value("Gaussian", top, "MINE")),
-        "strong_truth": _shown(value(strong, strong_dims, "KSG", "truth"), ".1f"),
-        **{f"strong_{key}": _shown(value(strong, strong_dims, name))
-           for key, name in (("ksg", "KSG"), ("infonce", "InfoNCE"), ("mine", "MINE"))},
-        "cubic_text": "; ".join(
-            f"{d} dimension{'s' if d > 1 else ''}: truth "
-            f"{_shown(value('Gaussian', d, 'KSG', 'truth'))}, KSG "
-            f"{_shown(value('Gaussian', d, 'KSG'))} before and "
-            f"{_shown(value(cubic, d, 'KSG'))} after the map, InfoNCE "
-            f"{_shown(value('Gaussian', d, 'InfoNCE'))} and "
-            f"{_shown(value(cubic, d, 'InfoNCE'))}, MINE "
-            f"{_shown(value('Gaussian', d, 'MINE'))} and {_shown(value(cubic, d, 'MINE'))}"
-            for d in sorted({int(d) for d in table[table.case == cubic].d})),
-        "quantized_truth": _shown(value(quantized, quantized_dims, "KSG", "truth"), ".3f"),
-        "quantized_counts": _shown(value(quantized, quantized_dims, "counts (Miller-Madow)"),
-                                   ".3f"),
-        "quantized_shuffled": _shown(value(quantized, quantized_dims,
-                                           "counts, shuffle-corrected"), ".3f"),
-        "quantized_ksg": _shown(value(quantized, quantized_dims, "KSG"), ".3f"),
-        "quantized_ksg_ignored": _shown(value(quantized, quantized_dims, "KSG, ties ignored")),
-        "student_text": ", ".join(f"{name} {_shown(value(student, student_dims, name))}"
-                                  for name in ("KSG", "InfoNCE", "MINE")),
-        "student_truth": _shown(value(student, student_dims, "KSG", "truth")),
-        "covered_text": (f"{int(table.loc[has_interval, 'covers truth'].astype(bool).sum())} "
-                         f"of {int(has_interval.sum())}"),
-        "truth_seconds": format(float(table.seconds.sum()), ".0f"),
-    }
-    return phrases
-
-
-def measurement_phrases(measurements, inputs: dict, *, bits) -> dict[str, str]:
-    """The phrases the chapter quotes from its per-precision measurements of the suite.
-
-    Parameters
-    ----------
-    measurements : pandas.DataFrame
-        Rows of :func:`precision_row` with a ``model`` column.
-    inputs : dict
-        Model label to the ``(array, description)`` pair of :func:`neural_inputs`.
-    bits : sequence of float
-        The precisions swept.
-
-    Returns
-    -------
-    dict of str to str
-        Glue key to text: ``x_text`` (what plays X for which models), ``plugin_ceiling_text``,
-        the ranges at the coarsest precision (``coarsest_*``), the neural estimates' ranges
-        and times.
-    """
-    from .thresholds import span_text
-
-    if not len(measurements):
-        raise ValueError("measurement_phrases needs at least one measurement row.")
-    groups: dict[str, list] = {}
-    for label, (_, text) in inputs.items():
-        groups.setdefault(text, []).append(label)
-    coarsest = measurements[measurements.bits == min(bits)]
-    neural = measurements[measurements.infonce.notna()]
-    at_ceiling = measurements["plugin at ceiling"].astype(bool)
-    phrases = {
-        "x_text": "; ".join(f"{text} for {', '.join(labels)}" for text, labels in groups.items()),
-        "plugin_ceiling_text": f"{int(at_ceiling.sum())} of {len(measurements)}",
-        "coarsest_p": format(min(bits), "g"),
-        "coarsest_cnum": span_text(coarsest.C_num, ".1f"),
-        "coarsest_cells": span_text(coarsest["log2 cells"], ".1f"),
-        "coarsest_plugin": span_text(coarsest.plugin, ".1f"),
-        "chao_shen_max": format(float(measurements["chao-shen"].max()), ".1f"),
-        "n_neural": str(2 * len(neural)),
-    }
-    if len(neural):
-        phrases.update(
-            infonce_range=span_text(neural.infonce, ".1f"),
-            mine_range=span_text(neural.mine, ".1f"),
-            infonce_seconds=format(float(neural["infonce [s]"].median()), ".1f"),
-            mine_seconds=format(float(neural["mine [s]"].median()), ".1f"),
-            neural_total_seconds=format(float(neural["infonce [s]"].sum()
-                                              + neural["mine [s]"].sum()), ".0f"))
-    else:
-        phrases.update({key: "not run" for key in ("infonce_range", "mine_range",
-                                                   "infonce_seconds", "mine_seconds",
-                                                   "neural_total_seconds")})
-    return phrases

@@ -1,9 +1,9 @@
 """Neural lower bounds on mutual information: InfoNCE and MINE, in bits.
 
 Introduced in the chapter "MI comparison" (``notebooks/06_mi_comparison``), next to the
-count-based and nearest-neighbour estimators of :mod:`helpers.information`. Both train a
+count-based and nearest-neighbour estimators of :mod:`helpers.measure.information`. Both train a
 small critic network on one part of the sample and report the bound evaluated on the
-held-out rest, as an :class:`~helpers.information.MIEstimate`.
+held-out rest, as an :class:`~helpers.measure.information.MIEstimate`.
 
 :func:`infonce_mi`
     van den Oord, Li and Vinyals (2018); Poole et al. (2019). With a separable critic
@@ -46,7 +46,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from .information import MIEstimate, check_paired_samples
+from helpers.measure.information import MIEstimate, check_paired_samples
 
 __all__ = ["infonce_mi", "mine_mi"]
 

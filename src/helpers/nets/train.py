@@ -30,9 +30,10 @@ import numpy as np
 import torch
 from torch import nn
 
-from ._io import atomic_path
-from .cache import array_fingerprint, cached_result, key_hash
-from .models import (
+from helpers._io import atomic_path
+from helpers._settings import cache_dir as _cache_dir
+from helpers.nets.cache import array_fingerprint, cached_result, key_hash
+from helpers.nets.models import (
     TEXT_MODELS,
     UNK_ID,
     RepresentationModel,
@@ -42,7 +43,6 @@ from .models import (
     canonical_model_name,
     rebuild_model,
 )
-from .settings import cache_dir as _cache_dir
 
 #: Samples per forward pass when evaluating or extracting representations.
 EVAL_BATCH_SIZE = 512
@@ -87,7 +87,7 @@ class TrainedModel:
     model_name : str
         Registry name (``"cnn-mnist"``...).
     config : dict
-        The model's constructor arguments (``helpers.models.rebuild_model(config)``).
+        The model's constructor arguments (``helpers.nets.models.rebuild_model(config)``).
     train_accuracy, test_accuracy : float
         Accuracy on the part of the training split it was fitted on, and on the test split.
     val_accuracy : float or None
@@ -310,7 +310,7 @@ def train_model(model_name: str, dataset_splits, *, seed: int = 0, epochs: int =
     Parameters
     ----------
     model_name : str
-        A name from :data:`helpers.models.MODELS`.
+        A name from :data:`helpers.nets.models.MODELS`.
     dataset_splits : DatasetSplits
         From :func:`helpers.data.load_dataset`: images (N, C, H, H) in [0, 1] for the image
         models, lists of texts for ``transformer-tiny``.
@@ -327,7 +327,7 @@ def train_model(model_name: str, dataset_splits, *, seed: int = 0, epochs: int =
         attention to your loss"). Default: :func:`default_logit_scale` (16 for the image models
         with spectral normalization, else 1); in a check on 8x8 digits (10 epochs) it lifted
         the spectrally normalized CNN-MNIST from 0.79 to 0.97 test accuracy.
-    spectral_norm, activation, width : passed to :func:`helpers.models.build_model`.
+    spectral_norm, activation, width : passed to :func:`helpers.nets.models.build_model`.
     profile : str
         Name of the build profile; part of the cache key.
     cache_dir : path, optional
@@ -339,7 +339,7 @@ def train_model(model_name: str, dataset_splits, *, seed: int = 0, epochs: int =
     max_vocab, min_count, max_length : text models only: vocabulary size cap, minimum word
         count, and tokens per text. The tokenizer is built from the training part only.
     model_kwargs : dict, optional
-        Further arguments for :func:`~helpers.models.build_model` (e.g. ``n_layers``).
+        Further arguments for :func:`~helpers.nets.models.build_model` (e.g. ``n_layers``).
     device : {"auto", "cpu", "cuda"}
         ``"auto"`` (the default) trains on CUDA when torch sees a GPU, as in Colab, and on
         the CPU otherwise. The device type is part of the cache key, so CPU results are the

@@ -44,7 +44,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from ._validation import check_points
+from helpers._validation import check_points
 
 #: Default number of bootstrap resamples for the error bars.
 N_BOOTSTRAP = 200

@@ -3,7 +3,7 @@
 Introduced in the chapter "Numerical entropy" (``notebooks/01_numerical_entropy``): for a
 deterministic encoder, ``I(X; Z_q) = H(Z_q)``, and the plug-in and Miller-Madow estimators
 work from the code counts. The chapter "MI comparison" (``notebooks/06_mi_comparison``) adds
-the rest of this module; the neural bounds (InfoNCE, MINE) are in :mod:`helpers.mi_neural`.
+the rest of this module; the neural bounds (InfoNCE, MINE) are in :mod:`helpers.measure.mi_neural`.
 Every estimate is in **bits** and comes as an :class:`MIEstimate`: a point estimate, an
 interval, and the *ceiling*, the most that estimator can report on this sample.
 
@@ -31,7 +31,7 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from ._validation import check_points
+from helpers._validation import check_points
 
 __all__ = [
     "AT_CEILING_MARGIN_BITS",

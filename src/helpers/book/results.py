@@ -15,9 +15,9 @@ import math
 import numbers
 from pathlib import Path
 
-from . import __version__
-from ._io import write_json_atomic
-from .settings import results_dir as _default_results_dir
+from helpers import __version__
+from helpers._io import write_json_atomic
+from helpers._settings import results_dir as _default_results_dir
 
 try:  # myst-nb is present in the build; in a bare kernel glue falls back to printing
     from myst_nb import glue as _myst_glue
@@ -51,9 +51,9 @@ class ChapterResults:
     chapter : str
         Short chapter name, used as the file name (``numerical_entropy``).
     parameters : dict
-        The resolved parameters (see :func:`helpers.params.resolve_parameters`).
+        The resolved parameters (see :func:`helpers.book.params.resolve_parameters`).
     results_dir : path, optional
-        Where the JSON file goes; default :func:`helpers.settings.results_dir`.
+        Where the JSON file goes; default :func:`helpers._settings.results_dir`.
     """
 
     def __init__(self, chapter: str, parameters: dict, *, results_dir=None):

@@ -22,7 +22,7 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from ._validation import check_points
+from helpers._validation import check_points
 
 #: Default number of bootstrap resamples.
 N_BOOTSTRAP = 1000
@@ -262,9 +262,9 @@ def _result(pred, test_y, train_Z, train_y, *, train_accuracy, converged, n_iter
 
 
 def _default_quantizer():
-    """``helpers.quantize``'s unit-cube fit and grid rounding, as a probe_curve quantizer."""
+    """``helpers.measure.quantize``'s unit-cube fit and grid rounding, as a probe_curve quantizer."""
     try:
-        from .quantize import fit_unit_cube, quantize
+        from helpers.measure.quantize import fit_unit_cube, quantize
     except ImportError as error:  # pragma: no cover - depends on the package state
         raise ValueError("probe_curve needs a quantizer(train_Z, test_Z, bits) -> (train_q, "
                          "test_q) for finite bit depths.") from error
@@ -291,7 +291,7 @@ def probe_curve(train_Z, train_y, test_Z, test_y, bits_list: Sequence[float | No
         Bit depths to probe; ``None`` probes the full-precision representations.
     quantizer : callable, optional
         ``quantizer(train_Z, test_Z, bits) -> (train_q, test_q)``; it should fit any scaling
-        on ``train_Z`` only. Default: :mod:`helpers.quantize`'s unit-cube map (one global
+        on ``train_Z`` only. Default: :mod:`helpers.measure.quantize`'s unit-cube map (one global
         min/max fitted on train) followed by rounding to the grid ``2**-bits``.
     warm_start : bool
         Start each fit from the previous depth's coefficients (in the order given). Off by
@@ -405,7 +405,7 @@ def narrow_components(train_Z, k: int, *, seed: int = 0, span: float = 0.5) -> i
     """
     from sklearn.decomposition import PCA
 
-    from .quantize import fit_unit_cube
+    from helpers.measure.quantize import fit_unit_cube
 
     train_Z = np.asarray(train_Z, dtype=np.float64)
     if not (isinstance(k, (int, np.integer)) and 1 <= k <= min(train_Z.shape)):
@@ -452,94 +452,14 @@ def budget_rows(label: str, ks, grid, bits) -> list[dict]:
     return rows
 
 
-def precision_map_phrases(heat: dict, bits, best_rows: list[dict], *, tolerance: float = 0.01,
-                          drop: float = 0.02) -> dict[str, str]:
-    """The phrases the chapter "Precision lower bound" quotes from its precision x dimension maps.
-
-    Parameters
-    ----------
-    heat : dict
-        ``{label: (ks, grid)}`` from :func:`precision_dimension_map`; the first label is the
-        one described in detail.
-    bits : sequence of float
-        The maps' precisions.
-    best_rows : list of dict
-        :func:`budget_rows` of every map.
-    tolerance : float
-        "Within one point": the cheapest pair whose accuracy is at most this far below the
-        full-dimension, full-precision probe.
-    drop : float
-        A row of a map "falls" when the accuracy drops by more than this from one precision
-        to the next finer one.
-
-    Returns
-    -------
-    dict of str to str
-        ``heat_models_text``, ``heat_first``, ``heat_full``, ``heat_full_k``, ``heat_budget``,
-        ``heat_budget_acc``, ``heat_budget_choice``, ``heat_cheapest``, ``heat_monotone_text``,
-        ``heat_one_bit_text``, ``heat_conclusion`` and ``heat_summary``.
-    """
-    if not heat:
-        raise ValueError("precision_map_phrases needs at least one map.")
-    bits = [float(p) for p in bits]
-    labels = list(heat)
-    first = labels[0]
-    ks0, grid0 = heat[first]
-    grid0 = np.asarray(grid0, dtype=float)
-    full = float(grid0[-1, -1])
-    own = [row for row in best_rows if row["model"] == first]
-    pick = own[min(len(own) - 1, 3)] if own else None
-    phrases = {"heat_models_text": " and ".join(labels), "heat_first": first,
-               "heat_full": format(full, ".3f"), "heat_full_k": str(ks0[-1])}
-    if pick is not None:
-        phrases.update(heat_budget=str(int(pick["budget k·p [bits]"])),
-                       heat_budget_acc=format(float(pick["best accuracy"]), ".3f"),
-                       heat_budget_choice=f"k = {int(pick['k'])} components at p = "
-                                          f"{pick['p']:g} bits")
-    else:  # no budget fits the map (a tiny sweep)
-        phrases.update(heat_budget="any", heat_budget_acc="not measured",
-                       heat_budget_choice="not defined")
-    drops = sum(bool(np.any(np.diff(np.asarray(grid, float)[i, :-1]) < -drop))
-                for ks, grid in heat.values() for i in range(len(ks)))
-    rows_total = sum(len(ks) for ks, _ in heat.values())
-    phrases["heat_monotone_text"] = (
-        f"The map is not monotone in p: in {drops} of its {rows_total} rows the accuracy falls "
-        f"by more than {drop * 100:.0f} points somewhere from one precision to the next finer "
-        "one." if drops else
-        f"In this run every row of the map rises (to within {drop * 100:.0f} points) with p.")
-    close = [(k * p, k, p) for i, k in enumerate(ks0) for j, p in enumerate(bits)
-             if grid0[i, j] >= full - tolerance]
-    if close:
-        budget, k, p = min(close)
-        phrases["heat_cheapest"] = (f"k = {k} components at p = {p:g} bits (budget {budget:g} "
-                                    "bits)")
-    else:
-        phrases["heat_cheapest"] = "no cell of the map"
-    trade = False
-    if 1.0 in bits and pick is not None:
-        one_bit = float(grid0[-1, bits.index(1.0)])
-        budget = int(pick["budget k·p [bits]"])
-        trade = ks0[-1] > budget and one_bit < float(pick["best accuracy"])
-        lead = ("Spending more bits on one-bit coordinates does worse: " if trade else
-                "For comparison, ")
-        phrases["heat_one_bit_text"] = (
-            f"{lead}all {ks0[-1]} components at p = 1 ({ks0[-1]} bits) reach {one_bit:.3f}, "
-            f"against {float(pick['best accuracy']):.3f} for the {budget}-bit choice above.")
-    else:
-        phrases["heat_one_bit_text"] = "The sweep has no one-bit column to compare with."
-    phrases["heat_conclusion"] = (
-        "So here the precision–dimension trade is real: the capacity curves above saturate "
-        "within a few bits, but accuracy at a fixed bit budget depends on how the bits are "
-        "split." if trade else
-        "In this run the map does not show a clear advantage of few precise coordinates over "
-        "many coarse ones.")
-    phrases["heat_summary"] = (
-        "A real precision–dimension trade appears once the representation is projected to "
-        "fewer coordinates." if trade else
-        "This run shows no clear precision–dimension trade after projection.")
-    return phrases
-
-
-__all__ = ["N_BOOTSTRAP", "ProbeCurve", "ProbeResult", "bootstrap_interval", "budget_rows",
-           "narrow_components", "precision_dimension_map", "precision_map_phrases",
-           "probe_accuracy", "probe_curve"]
+__all__ = [
+    "N_BOOTSTRAP",
+    "ProbeCurve",
+    "ProbeResult",
+    "bootstrap_interval",
+    "budget_rows",
+    "narrow_components",
+    "precision_dimension_map",
+    "probe_accuracy",
+    "probe_curve",
+]

@@ -2,12 +2,12 @@
 
 Introduced in the chapter "Greedy covering" (``notebooks/03_greedy_covering``), which measures
 how far the greedy net, greedy set cover and farthest-first traversal of
-:mod:`helpers.covering` are from the optimum. The optimum is only computable for a handful of
+:mod:`helpers.measure.covering` are from the optimum. The optimum is only computable for a handful of
 points, so everything here is exponential in ``n`` and refuses more than
 :data:`MAX_POINTS` points.
 
 For a sample ``S`` of ``n`` points, a radius ``eps`` and closed balls (the decisions
-"``distance <= eps``" are exactly those of :func:`helpers.covering.greedy_net_reference`):
+"``distance <= eps``" are exactly those of :func:`helpers.measure.covering.greedy_net_reference`):
 
 - the *internal covering number* ``N^int_eps(S)`` is the fewest points of ``S`` whose
   eps-balls cover ``S`` (a minimum dominating set of the graph "within eps");
@@ -30,8 +30,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._validation import check_points, check_positive
-from .covering import METRICS, eps_incidence
+from helpers._validation import check_points, check_positive
+from helpers.measure.covering import METRICS, eps_incidence
 
 #: Largest number of points (or candidate sets) that is enumerated: 2**20 subsets.
 MAX_POINTS = 20
@@ -45,7 +45,7 @@ def _check_size(n: int, limit: int, what: str) -> None:
     if n > limit:
         raise ValueError(
             f"{what} has {n} points; exact enumeration visits 2**n subsets and is limited to "
-            f"{limit}. Subsample, or use helpers.covering.greedy_set_cover for an "
+            f"{limit}. Subsample, or use helpers.measure.covering.greedy_set_cover for an "
             "approximation with a guarantee."
         )
 
@@ -117,7 +117,7 @@ def minimum_set_cover(incidence) -> np.ndarray:
     Notes
     -----
     Introduced in the chapter "Greedy covering", as the optimum against which
-    :func:`helpers.covering.greedy_set_cover` is measured. Cost ``O(2**m)``.
+    :func:`helpers.measure.covering.greedy_set_cover` is measured. Cost ``O(2**m)``.
     """
     matrix = np.asarray(incidence)
     if matrix.ndim != 2 or matrix.dtype != bool:
@@ -197,7 +197,7 @@ def exact_covering(points, eps: float, *, metric: str = "euclidean") -> ExactCov
         At most :data:`MAX_POINTS` points.
     eps : float
         Radius, > 0. Two points are within eps when their distance is ``<= eps``, decided
-        exactly as :func:`helpers.covering.greedy_net_reference` decides it.
+        exactly as :func:`helpers.measure.covering.greedy_net_reference` decides it.
     metric : {"euclidean", "chebyshev"}
 
     Returns

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._validation import check_points
+from helpers._validation import check_points
 
 
 def _check_dimension(value, *, name: str, integer: bool) -> float:
@@ -202,66 +202,9 @@ def enclosing_ball(points, *, tolerance: float = 1e-3, max_iterations: int = 500
                          lower=float(min(lower, best_radius)), iterations=steps)
 
 
-def bound_summary(analysis: dict, p_max: float) -> dict:
-    """Figures and phrases of the chapter "Precision lower bound", Experiment 1.
-
-    ``analysis`` maps each model label to its measurements: ``fine`` (a table with columns
-    ``p``, ``log2_net``, ``dZ_bound`` and ``k_mle``, one row per radius), ``ceiling``
-    (log2 n), ``n``, ``k_mle`` and ``k_twonn`` (estimates with ``.estimate``), ``ball``
-    (:class:`EnclosingBall`), ``slope`` (bits of C_num per bit of precision, NaN when too few
-    radii are unsaturated) and ``duplicates`` (dimension estimates that dropped duplicates).
-
-    Returns
-    -------
-    dict
-        ``name -> value`` or ``name -> (value, format)``, as
-        :meth:`helpers.results.ChapterResults.glue_values` takes them.
-    """
-    from .thresholds import span_text
-
-    if not analysis:
-        raise ValueError("bound_summary needs at least one model's measurements.")
-    entries = list(analysis.values())
-    at_max = [a["fine"][np.isclose(a["fine"]["p"], p_max)] for a in entries]
-    if any(len(rows) != 1 for rows in at_max):
-        raise ValueError(f"every model's table needs exactly one row at p = {p_max:g}.")
-    bound_at_max = [float(rows["dZ_bound"].iloc[0]) for rows in at_max]
-    k_at_max = [float(rows["k_mle"].iloc[0]) for rows in at_max]
-    over_ceiling = [b - a["ceiling"] for b, a in zip(bound_at_max, entries, strict=True)]
-    k_gap = min(float((a["fine"]["k_mle"] - a["fine"]["log2_net"]).min()) for a in entries)
-    lowest_over = min(over_ceiling)
-    slopes = [a["slope"] for a in entries if np.isfinite(a["slope"])]
-    below_k = sum(a["slope"] < a["k_mle"].estimate for a in entries if np.isfinite(a["slope"]))
-    duplicates = sum(a["duplicates"] for a in entries)
-    return {
-        "exp1_n": min(a["n"] for a in entries),
-        "exp1_p_max": (p_max, "g"),
-        "exp1_bound_low": (min(bound_at_max), ".0f"),
-        "exp1_bound_high": (max(bound_at_max), ".0f"),
-        "exp1_over_ceiling_low": (lowest_over, ".0f"),
-        "exp1_bound_range": span_text(bound_at_max, ".0f"),
-        "exp1_over_words": ("over a thousand bits" if lowest_over >= 1000 else
-                            "hundreds of bits" if lowest_over >= 100 else
-                            f"at least {lowest_over:.0f} bits"),
-        "exp1_kform_low": (min(k_at_max), ".0f"),
-        "exp1_kform_high": (max(k_at_max), ".0f"),
-        "exp1_ceiling": (max(a["ceiling"] for a in entries), ".1f"),
-        "exp1_radius_range": span_text([a["ball"].radius for a in entries], ".2f"),
-        "exp1_kform_gap": (k_gap, ".1f"),
-        "exp1_kform_text": "never dips below" if k_gap >= 0 else "dips below",
-        "exp1_checks": int(sum(len(a["fine"]) for a in entries)),
-        "exp1_mle_range": span_text([a["k_mle"].estimate for a in entries], ".1f"),
-        "exp1_twonn_range": span_text([a["k_twonn"].estimate for a in entries], ".1f"),
-        "exp1_slope_vs_k": "below" if below_k else "not below",
-        "exp1_slope_below": (f"{below_k} of {len(entries)}" if below_k
-                             else f"any of the {len(entries)}"),
-        "exp1_slope_range": (span_text(slopes, ".1f") if slopes
-                             else "not measurable (too few unsaturated radii)"),
-        "exp1_duplicates": ("no model had duplicate test representations" if not duplicates
-                            else f"{duplicates} dimension estimates dropped duplicate points "
-                                 "first"),
-    }
-
-
-__all__ = ["EnclosingBall", "ball_covering_bound_bits", "bound_summary", "enclosing_ball",
-           "intrinsic_covering_bits"]
+__all__ = [
+    "EnclosingBall",
+    "ball_covering_bound_bits",
+    "enclosing_ball",
+    "intrinsic_covering_bits",
+]

@@ -3,7 +3,7 @@
 Introduced in the chapter "Precision lower bound" (``notebooks/02_precision_lower_bound``)
 and reused by the chapters on curvature, Lipschitz constants and mutual information, so
 that every chapter measures the *same* trained networks. :func:`train_suite` trains (or
-loads from the cache, :mod:`helpers.cache`) every model of a profile on the data the
+loads from the cache, :mod:`helpers.nets.cache`) every model of a profile on the data the
 profile assigns it, extracts its train and test representations, and returns one
 :class:`SuiteRecord` per (model, spectral-norm) pair.
 
@@ -25,7 +25,7 @@ Profiles
     CIFAR-10 images (20 and 24 epochs, random flips and 4-pixel crops, label smoothing 0.1,
     weight decay), Transformer-Tiny on every AG News training article present (6 epochs,
     dropout, word dropout); all with a one-cycle learning-rate schedule and bfloat16 autocast
-    (:func:`helpers.train.train_model`). The spectrally normalized variants that learn
+    (:func:`helpers.nets.train.train_model`). The spectrally normalized variants that learn
     slowest train longer (:attr:`ModelSpec.variant_settings`).
     The test splits are used whole; the chapters draw their own analysis subsamples (the
     proposal's 20,000 articles are an analysis size, not a training size). Models whose
@@ -46,9 +46,9 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from ._threads import torch_threads as _torch_threads
-from .data import REAL_DATASETS, DatasetNotFoundError, dataset_status, load_dataset
-from .models import canonical_model_name
+from helpers._threads import torch_threads as _torch_threads
+from helpers.data import REAL_DATASETS, DatasetNotFoundError, dataset_status, load_dataset
+from helpers.nets.models import canonical_model_name
 
 #: Display names of the architectures, in the proposal's order.
 DISPLAY_NAMES = {
@@ -74,14 +74,14 @@ class ModelSpec:
     Attributes
     ----------
     model : str
-        Registry name (:data:`helpers.models.MODELS`).
+        Registry name (:data:`helpers.nets.models.MODELS`).
     dataset : str
         Name for :func:`helpers.data.load_dataset`.
     n_train, n_test : int or None
         Stratified subsample sizes (``None`` = the whole split).
-    epochs, batch_size, lr, width : training settings for :func:`helpers.train.train_model`.
+    epochs, batch_size, lr, width : training settings for :func:`helpers.nets.train.train_model`.
     weight_decay, augment, schedule, label_smoothing, precision : the training recipe, passed
-        to :func:`helpers.train.train_model` (its defaults: none of them).
+        to :func:`helpers.nets.train.train_model` (its defaults: none of them).
     model_kwargs : dict
         Further model arguments (``n_layers`` for the transformer, say).
     stand_in : str or None
@@ -113,13 +113,13 @@ class ModelSpec:
 
     @property
     def recipe(self) -> dict:
-        """The recipe settings, as :func:`helpers.train.train_model` keywords."""
+        """The recipe settings, as :func:`helpers.nets.train.train_model` keywords."""
         return {"weight_decay": self.weight_decay, "augment": self.augment,
                 "schedule": self.schedule, "label_smoothing": self.label_smoothing,
                 "precision": self.precision}
 
     def training_settings(self, *, smooth: bool = False, spectral_norm: bool = False) -> dict:
-        """Keywords for :func:`helpers.train.train_model` for one variant of this spec.
+        """Keywords for :func:`helpers.nets.train.train_model` for one variant of this spec.
 
         The spec's epochs, batch size, learning rate and recipe, with the variant's
         :attr:`variant_settings` applied (``model_kwargs`` merged, not replaced).
@@ -158,7 +158,7 @@ def variant_key(smooth: bool, spectral_norm: bool) -> str | None:
 
 
 #: Architectures that also get a smooth variant (``include_smooth=True``): GELU in place of
-#: ReLU and scaled average pooling (:class:`~helpers.models.ScaledAvgPool2d`, Lipschitz
+#: ReLU and scaled average pooling (:class:`~helpers.nets.models.ScaledAvgPool2d`, Lipschitz
 #: constant 1 like max pooling) in place of max pooling. Introduced in the chapter
 #: "Curvature threshold": a ReLU network is piecewise linear, so its second derivative is zero
 #: almost everywhere, and max pooling switches between inputs with a kink of its own;
@@ -281,7 +281,7 @@ class NormalizedSample:
 
     Attributes
     ----------
-    scaler : helpers.quantize.UnitCubeScaler
+    scaler : helpers.measure.quantize.UnitCubeScaler
         Fitted on the whole training split; ``scaler.low`` and ``scaler.high`` are the
         global minimum and maximum, so the map is ``z -> (z - low) / (high - low)``.
     train_u, test_u : numpy.ndarray of float64
@@ -338,7 +338,7 @@ class SuiteRecord:
         True when the weights were loaded from the cache.
     epochs : int
     n_parameters : int
-    trained : helpers.train.TrainedModel
+    trained : helpers.nets.train.TrainedModel
         The model itself (for chapters that differentiate or probe it).
     data : helpers.data.DatasetSplits
         The data it was trained and evaluated on.
@@ -420,7 +420,7 @@ class SuiteRecord:
         :meth:`subset`, so every chapter that asks for the same sizes and seed measures the
         same points in the same units.
         """
-        from .quantize import fit_unit_cube
+        from helpers.measure.quantize import fit_unit_cube
 
         scaler = fit_unit_cube(self.train_Z)
         test_z, test_y, test_index = self.subset("test", n_test, seed=seed)
@@ -570,7 +570,7 @@ def _fit_sizes(splits, spec: ModelSpec, seed: int):
     """
     from dataclasses import replace as replace_splits
 
-    from .data._base import subsample
+    from helpers.data._base import subsample
 
     notes, parts = [], {}
     for part, wanted in (("train", spec.n_train), ("test", spec.n_test)):
@@ -653,7 +653,7 @@ def train_suite(profile="default", *, models=None, spectral_norm=None, include_s
         Overrides ``$HELPERS_CACHE_DIR``.
     device : {"auto", "cpu", "cuda"}
         Where training and representation extraction run; passed to
-        :func:`helpers.train.train_model` (the device type is part of the cache key).
+        :func:`helpers.nets.train.train_model` (the device type is part of the cache key).
         ``"auto"`` uses CUDA when torch sees a GPU (as in Colab) and the CPU otherwise.
         The records' models are moved to the CPU afterwards, where the chapters analyse them.
     num_threads : int or None
@@ -685,7 +685,7 @@ def train_suite(profile="default", *, models=None, spectral_norm=None, include_s
     smaller than the profile's subsample (a partial AG News file, say) is used whole, and the
     record's ``data_note`` says so.
     """
-    from .train import extract_representations, train_model
+    from helpers.nets.train import extract_representations, train_model
 
     started = time.perf_counter()
     profile = suite_profile(profile)
@@ -759,7 +759,7 @@ def retrain(record: SuiteRecord, *, cache_dir=None, log=None, num_threads: int |
     ValueError
         For a setting that cannot be changed (the message lists those that can).
     """
-    from .train import extract_representations, train_model
+    from helpers.nets.train import extract_representations, train_model
 
     unknown = sorted(set(changes) - set(RETRAIN_SETTINGS))
     if unknown:
@@ -803,7 +803,7 @@ def with_dataset(profile, dataset: str | None) -> SuiteProfile:
     profile = suite_profile(profile)
     if dataset is None:
         return profile
-    from .data import DATASETS
+    from helpers.data import DATASETS
 
     if dataset not in DATASETS:
         raise ValueError(f"unknown dataset {dataset!r}; valid names: {', '.join(DATASETS)}.")

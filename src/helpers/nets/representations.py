@@ -3,7 +3,7 @@
 Introduced in the chapter "Numerical entropy" (``notebooks/01_numerical_entropy``), which
 needs one real, learned representation to test the grid-cell sandwich on, and trains it in
 seconds on the embedded digits. The chapter "Precision lower bound" trains the proposal's
-torch models (see :mod:`helpers.models` and :mod:`helpers.train`).
+torch models (see :mod:`helpers.nets.models` and :mod:`helpers.nets.train`).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._validation import check_points
+from helpers._validation import check_points
 
 
 @dataclass(frozen=True)

@@ -66,7 +66,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from ._validation import check_points, check_positive
+from helpers._validation import check_points, check_positive
 
 METRICS = ("euclidean", "chebyshev")
 PRECISIONS = ("auto", "float32", "float64")

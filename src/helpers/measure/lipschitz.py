@@ -63,7 +63,7 @@ import contextlib
 import math
 import numbers
 import warnings
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from typing import NamedTuple
 
 import numpy as np
@@ -71,8 +71,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ._threads import torch_threads as _torch_threads
-from .models import BasicBlock, ResNet8, TransformerTiny
+from helpers._threads import torch_threads as _torch_threads
 
 # --------------------------------------------------------------------------- constants
 
@@ -391,8 +390,6 @@ def _eval_mode(module: nn.Module):
             m.training = training
 
 
-
-
 def _weight(layer: nn.Module) -> torch.Tensor:
     """The effective weight (spectral normalization applied) as a float64 tensor."""
     with torch.no_grad():
@@ -656,7 +653,7 @@ def layer_operator_norm(layer: nn.Module, input_shape, *, name: str = "layer",
     :func:`activation_lipschitz`, and handles pooling (max pooling ``sqrt(m)`` with ``m``
     the most windows a position lies in, 1 when ``kernel_size == stride``; average pooling
     ``sqrt(m / window size)``, times the ``gain`` of
-    :class:`~helpers.models.ScaledAvgPool2d`; ``AdaptiveAvgPool2d(1)`` ``1 / sqrt(H * W)``),
+    :class:`~helpers.nets.models.ScaledAvgPool2d`; ``AdaptiveAvgPool2d(1)`` ``1 / sqrt(H * W)``),
     Flatten, Identity and Dropout (1, in eval mode).
 
     Parameters
@@ -719,6 +716,24 @@ def _join(prefix: str, name: str) -> str:
     return f"{prefix}.{name}" if prefix else name
 
 
+def _is_residual_block(module) -> bool:
+    """A block ``act(conv2(act(conv1 x)) + shortcut x)`` (the book's ResNet block), by shape:
+    the estimator knows nets by their parts, not by importing the model classes."""
+    return all(isinstance(getattr(module, part, None), nn.Module)
+               for part in ("conv1", "act", "conv2", "shortcut"))
+
+
+def _is_residual_network(model) -> bool:
+    """A stem, residual stages and global average pooling (the book's ResNet-8)."""
+    return all(isinstance(getattr(model, part, None), nn.Module) for part in ("stem", "stages"))
+
+
+def _reads_tokens(model) -> bool:
+    """A model whose input is token ids (an embedding layer): it has no input Jacobian."""
+    return isinstance(model, nn.Module) and any(isinstance(m, nn.Embedding)
+                                                for m in model.modules())
+
+
 class _Walker:
     """Walk a representation path, one dummy example at a time, collecting per-layer rows."""
 
@@ -734,7 +749,7 @@ class _Walker:
                 factors, x = self.walk(child, _join(name, child_name), x, role)
                 total = total * factors
             return total, x
-        if isinstance(module, BasicBlock):
+        if _is_residual_block(module):
             return self.block(module, name, x)
         norm = layer_operator_norm(module, tuple(x.shape[1:]), name=name or "the top level",
                                    **self.conv_options)
@@ -746,7 +761,7 @@ class _Walker:
             reshaped_matrix_norm=norm.reshaped_matrix_norm, kind=norm.kind, role=role))
         return np.array([norm.upper, norm.power_iteration, norm.reshaped_matrix_norm]), y
 
-    def block(self, block: BasicBlock, name: str, x: torch.Tensor):
+    def block(self, block: nn.Module, name: str, x: torch.Tensor):
         """``act(conv2(act(conv1 x)) + shortcut x)``: ``L(act) (L2 L(act) L1 + L(shortcut))``."""
         first, h = self.walk(block.conv1, _join(name, "conv1"), x, "branch")
         act, h = self.walk(block.act, _join(name, "act"), h, "branch")
@@ -825,7 +840,7 @@ def certified_upper_bound(model: nn.Module, input_shape=None, *, n_iter: int = 1
     """
     name = (model.config.get("name") if isinstance(getattr(model, "config", None), dict)
             else None) or type(model).__name__
-    if isinstance(model, TransformerTiny) or name == "transformer-tiny":
+    if _reads_tokens(model) or name == "transformer-tiny":
         return LipschitzBound(upper=float("nan"), certified=False,
                               layerwise_estimate=float("nan"), reshaped_estimate=float("nan"),
                               layers=(), input_shape=(), output_shape=None, model=name,
@@ -847,7 +862,7 @@ def certified_upper_bound(model: nn.Module, input_shape=None, *, n_iter: int = 1
             except RuntimeError as error:
                 raise ValueError(f"input_shape {shape} does not fit {name}: {error}") from error
         try:
-            if isinstance(model, ResNet8):
+            if _is_residual_network(model):
                 factors, x = walker.walk(model.stem, "stem", dummy, "layer")
                 more, x = walker.walk(model.stages, "stages", x, "layer")
                 pooled, output = walker.global_average_pool("mean(2, 3)", x)
@@ -885,7 +900,7 @@ def certified_upper_bound(model: nn.Module, input_shape=None, *, n_iter: int = 1
 
 def _representation_function(fn_or_model):
     """Return ``(fn, module_or_None)`` for a model (its ``represent``) or a callable."""
-    if isinstance(fn_or_model, TransformerTiny):
+    if _reads_tokens(fn_or_model):
         raise ValueError("Transformer-Tiny reads discrete token ids: there is no input "
                          "Jacobian and no Lipschitz constant in the input to measure.")
     represent = getattr(fn_or_model, "represent", None)
@@ -1111,7 +1126,7 @@ def book_units(lipschitz, *, input_diameter: float, output_scale: float) -> floa
         certified result), so that ``t = x / D`` ranges over a set of diameter at most 1.
     output_scale : float
         ``s`` of the unit-cube normalization ``u = s * (z - offset)``, i.e.
-        ``1 / (high - low)`` of :func:`helpers.quantize.fit_unit_cube` (for the
+        ``1 / (high - low)`` of :func:`helpers.measure.quantize.fit_unit_cube` (for the
         per-coordinate variant pass the largest ``1 / (high - low)``: a diagonal scaling has
         norm equal to its largest entry).
 
@@ -1136,161 +1151,23 @@ def book_units(lipschitz, *, input_diameter: float, output_scale: float) -> floa
     return float(lipschitz) * float(input_diameter) * float(output_scale)
 
 
-@dataclass(frozen=True)
-class ModelBounds:
-    """Both Lipschitz bounds of one suite model, raw and in the book's units.
-
-    Attributes
-    ----------
-    label : str
-    upper : LipschitzBound
-        Certified (``upper.certified``) except for the transformer.
-    lower : EmpiricalLowerBound
-        Measured on test inputs (for the transformer: on its input embeddings, Jacobian
-        only).
-    input_diameter : DiameterBounds
-        Of the test inputs used (for the transformer: of their embeddings).
-    output_scale : float
-        ``1 / (max - min)`` of the unit-cube normalization.
-    seconds_upper, seconds_lower : float
-        Wall time of each bound.
-    """
-
-    label: str
-    upper: LipschitzBound
-    lower: EmpiricalLowerBound
-    input_diameter: DiameterBounds
-    output_scale: float
-    seconds_upper: float
-    seconds_lower: float
-
-    @property
-    def gap(self) -> float:
-        """``upper / lower``: how far apart the two bounds are (nan without a certificate)."""
-        return self.upper.upper / self.lower.lower if self.lower.lower > 0 else float("nan")
-
-    @property
-    def book_upper(self) -> float:
-        """Certified ``L * D * s`` (nan when not certified): the radius ``R`` of the
-        covering bound in unit-cube units for inputs of diameter ``D``."""
-        if not self.upper.certified:
-            return float("nan")
-        return book_units(self.upper.upper, input_diameter=self.input_diameter.upper,
-                          output_scale=self.output_scale)
-
-    @property
-    def book_lower(self) -> float:
-        """Measured ``L * D * s`` with the *lower* diameter bound: a lower bound on the
-        normalized map's constant over inputs of that spread."""
-        return book_units(self.lower.lower, input_diameter=self.input_diameter.lower,
-                          output_scale=self.output_scale)
-
-    def to_payload(self) -> dict:
-        """Plain data (dicts, lists, numbers, a tensor) for :mod:`helpers.cache`."""
-        lower = asdict(self.lower)
-        lower["per_point"] = torch.as_tensor(np.asarray(self.lower.per_point))
-        return {"label": self.label, "upper": asdict(self.upper), "lower": lower,
-                "input_diameter": [float(self.input_diameter.lower),
-                                   float(self.input_diameter.upper)],
-                "output_scale": self.output_scale, "seconds_upper": self.seconds_upper,
-                "seconds_lower": self.seconds_lower}
-
-    @classmethod
-    def from_payload(cls, payload: dict) -> ModelBounds:
-        """Rebuild the bounds from :meth:`to_payload`."""
-        upper = dict(payload["upper"])
-        upper["layers"] = tuple(LayerBound(**layer) for layer in upper["layers"])
-        lower = dict(payload["lower"])
-        lower["per_point"] = lower["per_point"].numpy()
-        return cls(label=payload["label"], upper=LipschitzBound(**upper),
-                   lower=EmpiricalLowerBound(**lower),
-                   input_diameter=DiameterBounds(*payload["input_diameter"]),
-                   output_scale=payload["output_scale"], seconds_upper=payload["seconds_upper"],
-                   seconds_lower=payload["seconds_lower"])
-
-    def row(self) -> dict:
-        """One table row."""
-        return {"model": self.label, "L upper (certified)": self.upper.upper,
-                "L lower (measured)": self.lower.lower, "upper / lower": self.gap,
-                "L·D·s upper": self.book_upper, "L·D·s lower": self.book_lower,
-                "certified": self.upper.certified,
-                "time upper [s]": self.seconds_upper, "time lower [s]": self.seconds_lower}
-
-
-def model_bounds(record, sample, *, n_points: int = 100, n_iter: int = 20, seed: int = 0,
-                 cache: bool = True, cache_dir=None, log=None) -> ModelBounds:
-    """Certified upper and measured lower Lipschitz bounds of a suite model.
-
-    Introduced in the chapter "Lipschitz regularization". The lower bound is measured on
-    ``n_points`` seeded test inputs (pairs among them included); the input diameter is
-    bracketed on the whole test split. For the transformer the inputs are its token plus
-    position embeddings (token ids are discrete) and only Jacobian norms are used (pairs of
-    documents with different lengths are not comparable inputs).
-
-    Parameters
-    ----------
-    record : helpers.suite.SuiteRecord
-    sample : helpers.suite.NormalizedSample
-        Supplies the output scale of the unit-cube normalization.
-    n_points, n_iter, seed :
-        For :func:`empirical_lower_bound`.
-    cache : bool
-        Store the bounds on disk (:mod:`helpers.cache`, kind ``"lipschitz"``), keyed by the
-        model's weights, the test inputs, the normalization and every setting, so that a
-        rerun of the chapter loads them. The ``seconds_*`` fields are then the times of the
-        original computation. Models that were not trained through the cache (no
-        ``key_hash``) are always measured afresh.
-    cache_dir, log :
-        As in :func:`helpers.cache.cached_result`.
-    """
-    import time
-
-    from .curvature import _EmbeddedTextMap, _text_inputs
-
-    model = getattr(record.trained, "model", record.trained)
-    if not callable(getattr(model, "represent", None)):
-        raise ValueError(f"{record.label}: the model has no representation layer (no "
-                         ".represent method).")
-    weights = getattr(record.trained, "key_hash", "")
-    if cache and weights:
-        from .cache import array_fingerprint, cached
-
-        key = {"weights": weights, "test_inputs": array_fingerprint(record.data.test.inputs),
-               "output_scale": float(sample.scale), "n_points": n_points, "n_iter": n_iter,
-               "seed": seed}
-        payload = cached(key, lambda: model_bounds(record, sample, n_points=n_points,
-                                                   n_iter=n_iter, seed=seed,
-                                                   cache=False).to_payload(),
-                         kind="lipschitz", cache_dir=cache_dir, log=log,
-                         description=f"Lipschitz bounds of {record.label}")
-        return replace(ModelBounds.from_payload(payload), label=record.label)
-    started = time.perf_counter()
-    upper = certified_upper_bound(model, num_threads=1)
-    middle = time.perf_counter()
-    inputs = record.data.test.inputs
-    order = np.random.default_rng([seed, len(inputs)]).permutation(len(inputs))
-    if isinstance(inputs, list):  # text: differentiate with respect to the embeddings
-        embedded = _text_inputs(record.trained.tokenizer, model, [inputs[i] for i in order])
-        fn = _EmbeddedTextMap(model, offset=0.0, scale=1.0)
-        chosen = embedded[:n_points].astype(np.float32)
-        # one pair of identical inputs, which is skipped: Jacobian norms only
-        lower = empirical_lower_bound(fn, chosen, n_iter=n_iter, seed=seed,
-                                      pairs=np.zeros((1, 2), dtype=np.int64), num_threads=1)
-        diameter = input_diameter(embedded[..., :model.representation_dim], seed=seed)
-    else:
-        images = np.asarray(inputs)
-        lower = empirical_lower_bound(model, images[order[:n_points]], n_iter=n_iter,
-                                      seed=seed, num_threads=1)
-        diameter = input_diameter(images, seed=seed)
-    return ModelBounds(label=record.label, upper=upper, lower=lower, input_diameter=diameter,
-                       output_scale=float(sample.scale), seconds_upper=middle - started,
-                       seconds_lower=time.perf_counter() - middle)
-
-
 __all__ = [
-    "GELU_LIPSCHITZ", "GELU_TANH_LIPSCHITZ", "SILU_LIPSCHITZ", "SUPPORTED_LAYERS",
-    "DiameterBounds", "EmpiricalLowerBound", "LayerBound", "LipschitzBound", "OperatorNorm",
-    "UnsupportedLayerError", "activation_lipschitz", "book_units", "certified_upper_bound",
-    "conv_operator_norm", "empirical_lower_bound", "input_diameter", "layer_operator_norm",
-    "linear_operator_norm", "ModelBounds", "model_bounds",
+    "GELU_LIPSCHITZ",
+    "GELU_TANH_LIPSCHITZ",
+    "SILU_LIPSCHITZ",
+    "SUPPORTED_LAYERS",
+    "DiameterBounds",
+    "EmpiricalLowerBound",
+    "LayerBound",
+    "LipschitzBound",
+    "OperatorNorm",
+    "UnsupportedLayerError",
+    "activation_lipschitz",
+    "book_units",
+    "certified_upper_bound",
+    "conv_operator_norm",
+    "empirical_lower_bound",
+    "input_diameter",
+    "layer_operator_norm",
+    "linear_operator_norm",
 ]

@@ -13,7 +13,7 @@ from __future__ import annotations
 import ast
 import numbers
 
-from ._validation import MAX_BITS, check_bits
+from helpers._validation import MAX_BITS, check_bits
 
 #: The three build profiles. ``smoke``: tiny sizes for CI; ``default``: embedded offline data;
 #: ``full``: MNIST, CIFAR-10 and AG News from the data directory.
@@ -69,7 +69,7 @@ def parse_bits(value, *, name: str = "bits") -> list[float]:
 def parse_bits_option(values, *, option: str = "--bits") -> list[float] | None:
     """Precisions from a command line's ``--bits 3 5 7`` strings, in the order given.
 
-    Shared by ``python -m helpers.build rerun`` and ``python -m helpers.capacity``. ``None``
+    Shared by ``python -m helpers.book.build rerun`` and ``python -m helpers.capacity``. ``None``
     (the option was not given) is returned unchanged.
 
     Raises

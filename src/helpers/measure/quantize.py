@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._validation import check_bits, check_points
+from helpers._validation import check_bits, check_points
 
 
 def grid_step(bits: float) -> float:

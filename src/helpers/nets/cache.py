@@ -8,7 +8,7 @@ the entry is computed afresh; rerun with the same ones and it is loaded, which t
 in so many words (``cache hit: ...`` against ``cache miss: ... computing``), so a papermill
 log shows whether a rerun retrained.
 
-Where entries live is the one setting ``HELPERS_CACHE_DIR`` (see :mod:`helpers.settings`;
+Where entries live is the one setting ``HELPERS_CACHE_DIR`` (see :mod:`helpers._settings`;
 default ``_build/cache``). Each entry is two files in ``<cache>/<kind>/``:
 
 ``<hash>.npz`` or ``<hash>.pt``
@@ -45,9 +45,9 @@ from typing import Any
 
 import numpy as np
 
-from . import __version__
-from ._io import write_bytes_atomic, write_json_atomic
-from .settings import cache_dir as _default_cache_dir
+from helpers import __version__
+from helpers._io import write_bytes_atomic, write_json_atomic
+from helpers._settings import cache_dir as _default_cache_dir
 
 #: Characters of the SHA-256 hex digest used in file names (80 bits).
 HASH_CHARS = 20

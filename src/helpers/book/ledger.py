@@ -4,7 +4,7 @@ Introduced in the chapter "Claims ledger" (``notebooks/07_claims_ledger``), the 
 conclusion, and used by the chapter "Execution statistics"
 (``notebooks/08_execution_statistics``). Both run after the other chapters and read what those
 wrote: one results file per chapter, ``<results_dir>/<chapter>.json``
-(:class:`helpers.results.ChapterResults`), and the build's execution record
+(:class:`helpers.book.results.ChapterResults`), and the build's execution record
 ``<results_dir>/_execution.json`` (profile, run time and status per chapter, the training
 stage, the machine and the package versions).
 
@@ -36,8 +36,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .settings import results_dir as _default_results_dir
-from .thresholds import join_words
+from helpers._settings import results_dir as _default_results_dir
+from helpers.book.prose import join_words
 
 #: The build's execution record, written into the results folder before the last stage runs.
 EXECUTION_FILE = "_execution.json"
@@ -63,8 +63,8 @@ APPENDIX_CHAPTERS = {
 }
 #: Where the build-time claim is tested: (document name, title).
 EXECUTION_PAGE = ("08_execution_statistics", "Execution statistics")
-#: Verdicts on a claim (as in :data:`helpers.thresholds.VERDICTS`) and on a guideline
-#: (as :func:`helpers.comparison.guideline_verdict` gives them).
+#: Verdicts on a claim (as in :data:`helpers.measure.thresholds.VERDICTS`) and on a guideline
+#: (as :func:`helpers.measure.comparison.guideline_verdict` gives them).
 CLAIM_VERDICTS = ("holds", "fails", "undecided", "cannot be tested")
 GUIDELINE_VERDICTS = ("supported", "contradicted", "mixed", "undecided")
 #: The verdict column of a claim that this build did not measure.
@@ -106,7 +106,7 @@ def load_results(results_dir=None) -> dict:
     Parameters
     ----------
     results_dir : path, optional
-        The results folder; default :func:`helpers.settings.results_dir`.
+        The results folder; default :func:`helpers._settings.results_dir`.
 
     Returns
     -------

@@ -7,7 +7,7 @@ curve shows an elbow there. This module turns measurements into those comparison
 - :func:`elbow_bits` locates the elbow of a measured curve by a stated rule (the breakpoint
   of the best continuous two-segment fit);
 - :func:`threshold_comparison` compares a predicted threshold (with its interval) with an
-  observed collapse threshold (:class:`helpers.stats.ThresholdEstimate`), taking into account
+  observed collapse threshold (:class:`helpers.measure.stats.ThresholdEstimate`), taking into account
   that an observed threshold at the coarsest swept precision is only an upper bound;
 - :func:`combine_verdicts` and :func:`verdict_counts_text` summarize verdicts over models.
 
@@ -148,7 +148,7 @@ def threshold_comparison(predicted, predicted_interval, observed, *,
         Predicted threshold in bits (``-inf`` when the curvature is zero: no threshold).
     predicted_interval : (float, float)
         Its interval.
-    observed : helpers.stats.ThresholdEstimate
+    observed : helpers.measure.stats.ThresholdEstimate
         The observed collapse threshold with its bootstrap interval. When it sits at the
         coarsest swept precision the accuracy never collapsed in the sweep, so the true
         threshold is only known to be at most that value.
@@ -172,7 +172,7 @@ def threshold_comparison(predicted, predicted_interval, observed, *,
         raise ValueError(f"predicted_interval must satisfy low <= high, got ({low}, {high}).")
     for name in ("threshold", "ci_low", "ci_high", "at_coarsest"):
         if not hasattr(observed, name):
-            raise ValueError("observed must be a helpers.stats.ThresholdEstimate (from "
+            raise ValueError("observed must be a helpers.measure.stats.ThresholdEstimate (from "
                              f"collapse_threshold_interval); it has no {name!r}.")
     obs = float(observed.threshold)
     obs_low = -np.inf if observed.at_coarsest else float(observed.ci_low)
@@ -211,11 +211,11 @@ def threshold_comparison(predicted, predicted_interval, observed, *,
 def round_to_grid(train_u, test_u, bits):
     """Round representations that are already in unit-cube units to the grid ``2**-bits``.
 
-    The quantizer for :func:`helpers.probes.probe_curve` when the normalization was fitted
-    once, on the whole training split (:meth:`helpers.suite.SuiteRecord.normalized`), and must
+    The quantizer for :func:`helpers.measure.probes.probe_curve` when the normalization was fitted
+    once, on the whole training split (:meth:`helpers.nets.suite.SuiteRecord.normalized`), and must
     not be refitted on a subset.
     """
-    from .quantize import quantize
+    from helpers.measure.quantize import quantize
 
     return quantize(train_u, bits), quantize(test_u, bits)
 
@@ -226,7 +226,7 @@ def observed_collapse(sample, bits, *, tolerance: float = 0.05, n_bootstrap: int
 
     Parameters
     ----------
-    sample : helpers.suite.NormalizedSample
+    sample : helpers.nets.suite.NormalizedSample
         Normalized training and test representations with labels.
     bits : sequence of float
         Precisions of the sweep (full precision is added).
@@ -237,12 +237,12 @@ def observed_collapse(sample, bits, *, tolerance: float = 0.05, n_bootstrap: int
 
     Returns
     -------
-    (helpers.probes.ProbeCurve, helpers.stats.ThresholdEstimate)
+    (helpers.measure.probes.ProbeCurve, helpers.measure.stats.ThresholdEstimate)
         The curve (full precision first, then ``bits`` in order) and the threshold with its
-        interval (see :func:`helpers.stats.collapse_threshold_interval`).
+        interval (see :func:`helpers.measure.stats.collapse_threshold_interval`).
     """
-    from .probes import probe_curve
-    from .stats import collapse_threshold_interval
+    from helpers.measure.probes import probe_curve
+    from helpers.measure.stats import collapse_threshold_interval
 
     bits = [float(p) for p in bits]
     curve = probe_curve(sample.train_u, sample.train_y, sample.test_u, sample.test_y,
@@ -267,7 +267,7 @@ def _tolerance_verdict(low: float, high: float, tolerance: float) -> str:
 def comparison_rows(comparisons: dict, observed: dict) -> list[dict]:
     """One table row per model from :func:`threshold_comparison` results.
 
-    ``observed`` maps the same labels to the :class:`helpers.stats.ThresholdEstimate` whose
+    ``observed`` maps the same labels to the :class:`helpers.measure.stats.ThresholdEstimate` whose
     text (``<= 0.25 [<= 0.25, 0.5]``) the row shows.
     """
     rows = []
@@ -290,7 +290,7 @@ def elbow_row(label: str, curve, quarter_curve, comparison: ThresholdComparison,
               tolerance: float = 2.0) -> dict:
     """The elbow of a capacity curve, on all points and on a quarter, against ``p*``.
 
-    ``curve`` and ``quarter_curve`` are :class:`helpers.covering.CapacityCurve` objects over
+    ``curve`` and ``quarter_curve`` are :class:`helpers.measure.covering.CapacityCurve` objects over
     the same radii; the elbow is :func:`elbow_bits` of ``log2 N`` against ``p = -log2 eps``.
     The verdict asks whether the elbow lies within ``tolerance`` bits of ``p*`` for every
     ``p*`` in the comparison's interval.
@@ -317,9 +317,9 @@ def sensitivity_rows(measured: dict, observed: dict, *, statistics, steps, rules
     Parameters
     ----------
     measured : dict
-        ``{label: helpers.curvature.ModelCurvature}``.
+        ``{label: helpers.measure.curvature.ModelCurvature}``.
     observed : dict
-        ``{label: helpers.stats.ThresholdEstimate}``.
+        ``{label: helpers.measure.stats.ThresholdEstimate}``.
     statistics : sequence
         Statistics of kappa (``"median"`` or quantiles).
     steps : sequence of float
@@ -334,7 +334,7 @@ def sensitivity_rows(measured: dict, observed: dict, *, statistics, steps, rules
         One row per (rule, direction kind, statistic, step) with the combined verdict and
         the per-model counts.
     """
-    from .curvature import DIRECTION_KINDS
+    from helpers.measure.curvature import DIRECTION_KINDS
 
     intervals = {}
 
@@ -358,47 +358,10 @@ def sensitivity_rows(measured: dict, observed: dict, *, statistics, steps, rules
                         verdicts.append(threshold_comparison(
                             value, (low, high), observed[label], tolerance=tolerance).verdict)
                     rows.append({"rule": rule_name, "directions": kind,
-                                 "statistic": statistic if isinstance(statistic, str)
-                                 else quantile_text(statistic),
-                                 "step h / D": step, "verdict": combine_verdicts(verdicts),
-                                 "models": verdict_counts_text(verdicts)})
+                                 "statistic": statistic, "step h / D": step,
+                                 "verdict": combine_verdicts(verdicts),
+                                 **{word: verdicts.count(word) for word in VERDICTS}})
     return rows
-
-
-def quantile_text(q: float) -> str:
-    """``0.9`` -> ``"90th percentile"``, ``0.99`` -> ``"99th percentile"``, ``0.5`` -> median."""
-    if isinstance(q, bool) or not isinstance(q, numbers.Real) or not 0 < q < 1:
-        raise ValueError(f"a quantile must be a number in (0, 1), got {q!r}.")
-    if q == 0.5:
-        return "median"
-    percent = format(100 * float(q), "g")
-    whole = percent.split(".")[0]
-    if "." in percent or whole[-2:] in ("11", "12", "13"):
-        suffix = "th"
-    else:
-        suffix = {"1": "st", "2": "nd", "3": "rd"}.get(whole[-1], "th")
-    return f"{percent}{suffix} percentile"
-
-
-def monotone_text(convergence) -> str:
-    """Say whether a secant-to-autograd difference shrinks at every smaller step.
-
-    ``convergence`` has columns ``model``, ``directions``, ``step h / D`` and
-    ``median relative difference`` (from :func:`helpers.curvature.secant_convergence`).
-    """
-    groups = list(convergence.groupby(["model", "directions"]))
-    if not groups:
-        return "No smooth network was measured."
-    shrinking = 0
-    for _, part in groups:
-        values = part.sort_values("step h / D")["median relative difference"].to_numpy()
-        shrinking += bool(np.all(np.diff(values) >= 0))
-    if shrinking == len(groups):
-        return f"The difference shrinks at every smaller step for all {len(groups)} curves."
-    return (f"The difference shrinks at every smaller step for {shrinking} of {len(groups)} "
-            "curves; the others stop improving below some step, where the three image points "
-            "of a secant lie so close together that floating-point rounding in them becomes "
-            "comparable with their separation.")
 
 
 def interval_verdict(low: float, high: float, lower: float, upper: float) -> str:
@@ -441,36 +404,16 @@ def combine_verdicts(verdicts) -> str:
     return "undecided"
 
 
-def verdict_counts_text(verdicts, *, noun: str = "models") -> str:
-    """Text such as ``"holds for 2, fails for 5 and is undecided for 1 of 8 models"``."""
-    verdicts = list(verdicts)
-    combine_verdicts(verdicts)  # validates
-    phrases = {"holds": "holds for", "fails": "fails for", "undecided": "is undecided for",
-               "cannot be tested": "cannot be tested for"}
-    parts = [f"{phrases[v]} {verdicts.count(v)}" for v in VERDICTS if verdicts.count(v)]
-    if not parts:
-        return f"has no {noun} to be tested on"
-    return f"{join_words(parts)} of {len(verdicts)} {noun}"
-
-
-def join_words(parts) -> str:
-    """``"a"``, ``"a and b"`` or ``"a, b and c"``: phrases joined as a sentence lists them."""
-    parts = [str(part) for part in parts]
-    if not parts:
-        raise ValueError("join_words needs at least one phrase.")
-    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
-
-
-def span_text(values, fmt: str = "g") -> str:
-    """Text for the range of some numbers: ``"a to b"``, or ``"a"`` when they agree."""
-    values = [float(v) + 0.0 for v in values]  # -0.0 becomes 0.0
-    if not values:
-        raise ValueError("span_text needs at least one value.")
-    low, high = format(min(values), fmt), format(max(values), fmt)
-    return low if low == high else f"{low} to {high}"
-
-
-__all__ = ["VERDICTS", "ThresholdComparison", "combine_verdicts", "comparison_rows", "elbow_bits",
-           "elbow_row", "interval_verdict", "join_words", "monotone_text", "observed_collapse",
-           "quantile_text", "round_to_grid", "sensitivity_rows", "span_text",
-           "threshold_comparison", "verdict_counts_text"]
+__all__ = [
+    "VERDICTS",
+    "ThresholdComparison",
+    "combine_verdicts",
+    "comparison_rows",
+    "elbow_bits",
+    "elbow_row",
+    "interval_verdict",
+    "observed_collapse",
+    "round_to_grid",
+    "sensitivity_rows",
+    "threshold_comparison",
+]

@@ -2,11 +2,11 @@
 
 Usage (from the repository root)::
 
-    python -m helpers.build [--profile {smoke,default,full}] [--only CHAPTER ...]
+    python -m helpers.book.build [--profile {smoke,default,full}] [--only CHAPTER ...]
                             [--jobs N] [--data-dir DIR] [--render-only] [--no-train-stage]
-    python -m helpers.build sync     # rewrite every .ipynb from its jupytext .md twin
-    python -m helpers.build check    # only check that the pairs are in sync
-    python -m helpers.build rerun CHAPTER --bits 3 5 7   # one chapter at new precisions
+    python -m helpers.book.build sync     # rewrite every .ipynb from its jupytext .md twin
+    python -m helpers.book.build check    # only check that the pairs are in sync
+    python -m helpers.book.build rerun CHAPTER --bits 3 5 7   # one chapter at new precisions
 
 Steps: (1) every chapter's ``.md`` source and ``.ipynb`` twin must hold the same cells, and
 the ``.ipynb`` must carry no outputs; (1b) when chapters that use the model suite are to run,
@@ -41,8 +41,8 @@ from pathlib import Path
 
 import yaml
 
-from .params import PROFILES
-from .settings import CACHE_DIR_VARIABLE, DATA_DIR_VARIABLE, RESULTS_DIR_VARIABLE
+from helpers._settings import CACHE_DIR_VARIABLE, DATA_DIR_VARIABLE, RESULTS_DIR_VARIABLE
+from helpers.book.params import PROFILES
 
 NOTEBOOK_FOLDER = "notebooks"
 SOURCE_SUFFIX = ".md"
@@ -216,7 +216,7 @@ def check_pairs(chapters: list[Chapter]) -> None:
     if problems:
         raise BuildError(
             "notebook pairs are not in sync:\n  " + "\n  ".join(problems)
-            + "\nRun `python -m helpers.build sync` after editing a .md source, then commit both."
+            + "\nRun `python -m helpers.book.build sync` after editing a .md source, then commit both."
         )
 
 
@@ -588,7 +588,7 @@ def check_one_profile(chapters: list[Chapter], build_dir: Path) -> tuple:
         stale = [name for key, names in groups.items() if key != largest for name in names]
         raise BuildError(
             f"the executed chapters come from different builds ({described}). One book shows "
-            f"one profile: re-execute {', '.join(stale)} with `python -m helpers.build --only "
+            f"one profile: re-execute {', '.join(stale)} with `python -m helpers.book.build --only "
             f"{' '.join(stale)} --profile {largest[0]}`"
             + (f" --data-dir {largest[1]}" if largest[1] else "")
             + ", or rebuild the whole book.")
@@ -630,7 +630,7 @@ def chapter_order_constraints(chapters: list[Chapter]) -> dict[str, set[str]]:
     after = {}
     for chapter in chapters:
         fix = (f"correct `helpers_build: after:` in {chapter.source.name}, then run "
-               "`python -m helpers.build sync`")
+               "`python -m helpers.book.build sync`")
         declared = _build_metadata(chapter).get("after") or []
         declared = [declared] if isinstance(declared, str) else declared
         if not isinstance(declared, list) or not all(isinstance(n, str) for n in declared):
@@ -672,7 +672,7 @@ def environment_summary() -> dict:
     import platform
     from importlib import metadata
 
-    from . import __version__
+    from helpers import __version__
 
     packages = {}
     for name in RECORDED_PACKAGES:
@@ -716,7 +716,7 @@ def write_execution_record(build_dir: Path, *, profile: str, data_dir: str | Non
     """
     import datetime
 
-    from ._io import write_json_atomic
+    from helpers._io import write_json_atomic
 
     earlier = last_record(build_dir)
     try:
@@ -805,8 +805,8 @@ def train_stage(build_dir: Path, *, profile: str, data_dir: str | None) -> dict:
     time, competing for the cores; after it, every chapter loads them from the cache.
     Returns what the execution record keeps: wall time, one entry per network, skipped models.
     """
-    from .suite import train_suite
-    from .train import recipe_text
+    from helpers.nets.suite import train_suite
+    from helpers.nets.train import recipe_text
 
     started = time.perf_counter()
     cache = os.environ.get(CACHE_DIR_VARIABLE, str(build_dir / "cache"))
@@ -859,7 +859,7 @@ def _stage(root: Path, chapters: list[Chapter], build_dir: Path) -> Path:
         if not executed.is_file():
             raise BuildError(
                 f"chapter {chapter.name} has not been executed yet ({executed} is missing); "
-                f"run `python -m helpers.build --only {chapter.name}` first."
+                f"run `python -m helpers.book.build --only {chapter.name}` first."
             )
         errors = notebook_errors(executed)
         if errors:
@@ -953,7 +953,7 @@ def _parse_parameter(text: str) -> tuple[str, str]:
 
 def parse_bits_arguments(values) -> list[float]:
     """``--bits 3 5 7`` as a list of precisions, or a :class:`BuildError` naming the problem."""
-    from .params import parse_bits_option
+    from helpers.book.params import parse_bits_option
 
     try:
         return parse_bits_option(values)
@@ -973,7 +973,7 @@ def rerun(root: Path, chapters: list[Chapter], build_dir: Path, *, chapter: str 
     import datetime
 
     if not chapter:
-        raise BuildError("rerun needs a chapter, e.g. `python -m helpers.build rerun "
+        raise BuildError("rerun needs a chapter, e.g. `python -m helpers.book.build rerun "
                          f"curvature_threshold --bits 3 5 7`; chapters: "
                          f"{', '.join(c.name for c in chapters)}.")
     (selected,) = select_chapters(chapters, [chapter])
@@ -1006,7 +1006,7 @@ def rerun(root: Path, chapters: list[Chapter], build_dir: Path, *, chapter: str 
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m helpers.build",
+    parser = argparse.ArgumentParser(prog="python -m helpers.book.build",
                                      description=__doc__.split("\n")[0])
     parser.add_argument("action", nargs="?", default="build",
                         choices=["build", "sync", "check", "rerun"])
@@ -1047,7 +1047,7 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         if args.chapter or args.bits is not None:
             raise BuildError("a chapter name and --bits belong to `rerun`: python -m "
-                             "helpers.build rerun CHAPTER --bits 3 5 7.")
+                             "helpers.book.build rerun CHAPTER --bits 3 5 7.")
         args.profile = args.profile or "default"
         if not args.render_only:
             import datetime

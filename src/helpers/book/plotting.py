@@ -84,9 +84,9 @@ def book_summary_figure(curves: dict, rows: list):
 
     Introduced in the chapter "Claims ledger" (``notebooks/07_claims_ledger``), which glues it
     for the introduction. Left: linear-probe test accuracy against precision for every
-    network (:func:`helpers.ledger.accuracy_curves`; band: 95% bootstrap interval, dotted line:
+    network (:func:`helpers.book.ledger.accuracy_curves`; band: 95% bootstrap interval, dotted line:
     the network at full precision; spectrally normalized networks dashed). Right: the
-    verdicts of the ledger's rows (:func:`helpers.ledger.ledger_rows`), claims and design
+    verdicts of the ledger's rows (:func:`helpers.book.ledger.ledger_rows`), claims and design
     guidelines apart.
 
     Returns
@@ -204,7 +204,7 @@ def precision_map_figure(report):
     """Heatmap of probe accuracy over (principal components k, precision p) of a report.
 
     Introduced in the appendix "Your own representation"; the map comes from
-    :func:`helpers.probes.precision_dimension_map`. Without labels the figure says so.
+    :func:`helpers.measure.probes.precision_dimension_map`. Without labels the figure says so.
     """
     figure, ax = plt.subplots(figsize=(7, 3.8))
     if report.precision_map:

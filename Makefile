@@ -7,8 +7,9 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DATA_DIR ?=
 DATA_FLAG := $(if $(DATA_DIR),--data-dir $(DATA_DIR),)
+HTML := _build/html
 
-.PHONY: setup book smoke full render rerun sync check test lint bench clean
+.PHONY: setup book smoke full data publish render rerun sync check test lint bench clean
 
 $(STAMP): requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +26,17 @@ smoke: setup  ## build the book at tiny sizes (what CI checks)
 
 full: setup  ## build on MNIST, CIFAR-10 and AG News from DATA_DIR
 	$(BIN)/python -m helpers.book.build --profile full $(DATA_FLAG)
+
+data: setup  ## download MNIST, CIFAR-10 and AG News into DATA_DIR (default ./data), checksums verified
+	$(BIN)/python -c "import sys; from helpers.data import REAL_DATASETS, load_dataset; \
+	[print(name, 'ready:', load_dataset(name, data_dir=sys.argv[1], download=True).train.labels.size, 'training examples', flush=True) for name in REAL_DATASETS]" $(or $(DATA_DIR),data)
+
+publish: full  ## the full book into _build/html, checked as the Pages artifact (what book.yml uploads)
+	test -s $(HTML)/index.html || { echo "publish: no $(HTML)/index.html"; exit 1; }
+	! grep -rlE '<(script|link)[^>]+(src|href)="(https?:)?//' $(HTML) --include='*.html' \
+	  || { echo "publish: the pages above load a script or stylesheet from the network"; exit 1; }
+	touch $(HTML)/.nojekyll
+	@echo "publish: $(HTML) is ready to upload ($$(find $(HTML) -type f | wc -l) files, $$(du -sh $(HTML) | cut -f1))"
 
 rerun: setup  ## one chapter at new precisions: make rerun CHAPTER=curvature_threshold BITS="3 5 7"
 	$(BIN)/python -m helpers.book.build rerun $(CHAPTER) --bits $(BITS)

@@ -1,6 +1,14 @@
 """Fixtures shared by several test files."""
 
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture
@@ -26,3 +34,28 @@ def tiny_suite(tmp_path_factory):
                          model_kwargs={"n_layers": 1})))
     return train_suite(profile, spectral_norm=False, include_smooth=True, log=None,
                        cache_dir=tmp_path_factory.mktemp("cache"))
+
+
+@pytest.fixture(scope="session")
+def smoke_book(tmp_path_factory):
+    """The whole book built once per session with profile ``smoke``: ``(build_dir, log)``.
+
+    Its results folder is also copied, as the build left it, to ``smoke_results`` beside the
+    build folder: some tests rerun a chapter with other parameters, and the claims tests must
+    read the results of the build itself.
+    """
+    build_dir = tmp_path_factory.mktemp("smoke") / "_build"
+    env = dict(os.environ, HELPERS_CACHE_DIR=str(build_dir / "cache"),
+               HELPERS_RESULTS_DIR=str(build_dir / "results"))
+    result = subprocess.run([sys.executable, "-m", "helpers.book.build", "--profile", "smoke",
+                             "--build-dir", str(build_dir)], cwd=ROOT, env=env,
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+    shutil.copytree(build_dir / "results", build_dir.parent / "smoke_results")
+    return build_dir, result.stdout + result.stderr
+
+
+@pytest.fixture(scope="session")
+def smoke_results(smoke_book):
+    """The results folder of the smoke book as its build wrote it (see ``smoke_book``)."""
+    return smoke_book[0].parent / "smoke_results"

@@ -97,37 +97,3 @@ def test_enclosing_ball_contains_the_sample_and_brackets_the_optimum():
     assert ball.radius >= far / 2
     with pytest.raises(ValueError, match="tolerance"):
         enclosing_ball(points, tolerance=0)
-
-
-def test_bound_summary_reads_every_model_at_the_largest_precision():
-    import pandas as pd
-
-    from helpers.book.prose import bound_summary
-    from helpers.measure.bounds import EnclosingBall
-
-    class Estimate:
-        def __init__(self, estimate):
-            self.estimate = estimate
-
-    def entry(bound, k_form, net, radius, slope, k, duplicates=0):
-        fine = pd.DataFrame({"p": [1.0, 4.0], "log2_net": [1.0, net],
-                             "dZ_bound": [50.0, bound], "k_mle": [2.0, k_form]})
-        return dict(fine=fine, ceiling=math.log2(512), n=512, k_mle=Estimate(k),
-                    k_twonn=Estimate(k + 1), ball=EnclosingBall(np.zeros(2), radius, radius, 1),
-                    slope=slope, duplicates=duplicates)
-
-    analysis = {"a": entry(1200.0, 30.0, 8.0, 0.41, 1.5, 3.0),
-                "b": entry(300.0, 12.0, 9.0, 0.62, float("nan"), 5.0, duplicates=2)}
-    summary = bound_summary(analysis, 4.0)
-    assert summary["exp1_bound_range"] == "300 to 1200"
-    assert summary["exp1_over_ceiling_low"] == (pytest.approx(300 - 9), ".0f")
-    assert summary["exp1_over_words"] == "hundreds of bits"
-    assert summary["exp1_kform_low"] == (12.0, ".0f") and summary["exp1_checks"] == 4
-    # smallest k-form margin: model b at p = 4, 12 - 9 = 3 bits; model a at p = 1, 2 - 1
-    assert summary["exp1_kform_gap"] == (pytest.approx(1.0), ".1f")
-    assert summary["exp1_kform_text"] == "never dips below"
-    assert summary["exp1_slope_range"] == "1.5" and summary["exp1_slope_below"] == "1 of 2"
-    assert summary["exp1_radius_range"] == "0.41 to 0.62"
-    assert summary["exp1_duplicates"].startswith("2 dimension estimates")
-    with pytest.raises(ValueError, match="exactly one row at p = 8"):
-        bound_summary(analysis, 8.0)

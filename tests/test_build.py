@@ -1,6 +1,7 @@
 """The build pipeline: chapter discovery, pair sync, the repository URL, failures and swaps."""
 
 import json
+import re
 import shutil
 import textwrap
 from pathlib import Path
@@ -246,7 +247,8 @@ def test_training_stage_runs_once_for_chapters_that_use_the_suite(tmp_path, monk
     from helpers.nets import suite as suite_module
 
     plain = build.list_chapters(_tiny_book(tmp_path / "a", "x = 1"))[0]
-    user = build.list_chapters(_tiny_book(tmp_path / "b", "suite = train_suite('smoke')"))[0]
+    user = build.list_chapters(_tiny_book(tmp_path / "b", "x = 1"))[0]
+    _with_front_matter(user, "{suite: true}")
     assert not build.uses_suite(plain) and build.uses_suite(user)
     calls = []
 
@@ -416,8 +418,8 @@ def test_stage_last_chapters_are_recognised(tmp_path):
 @pytest.mark.parametrize("chapter,bits,params,message", [
     ("zzz", ["3"], {}, "no chapter called 'zzz'"),
     (None, ["3"], {}, "rerun needs a chapter"),
-    ("01_tiny", ["0"], {}, "must be > 0 and <= 52"),
-    ("01_tiny", ["-2"], {}, "must be > 0"),
+    ("01_tiny", ["0"], {}, r"--bits entry=0 is outside the supported range \(> 0 and <= 52\)"),
+    ("01_tiny", ["-2"], {}, "entry=-2 is outside the supported range"),
     ("01_tiny", ["three"], {}, "takes numbers of bits, got 'three'"),
     ("01_tiny", [], {}, "at least one precision"),
     ("01_tiny", None, {}, "needs new parameters"),
@@ -450,7 +452,7 @@ def test_rerun_runs_the_chapter_then_the_readers_then_renders(tmp_path, monkeypa
         return {c.name: 0.5 for c in selected}
 
     monkeypatch.setattr(build, "execute_chapters", execute)
-    monkeypatch.setattr(build, "render", lambda *a: calls.append("render"))
+    monkeypatch.setattr(build, "render", lambda *a, **k: calls.append("render"))
     timings = build.rerun(root, [*chapters, reader], root / "_build", chapter="tiny",
                           bits=["3", "5.5"], parameters={}, profile=None, data_dir=None, jobs=1)
     assert calls[0][0] == ["01_tiny"] and calls[0][1]["profile"] == "smoke"  # the book's profile
@@ -532,3 +534,389 @@ def test_notebooks_from_before_data_was_recorded_follow_their_profile(tmp_path):
     other = _executed_copy(root, build_dir, "03_other", "default")
     with pytest.raises(build.BuildError, match="profile 'default'"):
         build.check_one_profile([old, new, other], build_dir)
+
+
+def test_only_the_front_matter_says_whether_a_chapter_uses_the_suite(tmp_path):
+    calls = build.list_chapters(_tiny_book(tmp_path / "a", "suite = train_suite('smoke')"))[0]
+    assert not build.uses_suite(calls)  # the build does not read the code
+    declared = build.list_chapters(_tiny_book(tmp_path / "b", "x = 1"))[0]
+    _with_front_matter(declared, "{suite: true, after: []}")
+    assert build.uses_suite(declared)
+    refused = build.list_chapters(_tiny_book(tmp_path / "c", "x = 1"))[0]
+    _with_front_matter(refused, "{suite: false}")
+    assert not build.uses_suite(refused)
+
+
+@pytest.mark.parametrize("entry,message", [
+    ("{suite: yes please}", "01_tiny: `suite` must be true or false, got 'yes please'"),
+    ("{suite: 1}", "`suite` must be true or false, got 1"),
+    ("{suites: true}", r"01_tiny: unknown key\(s\) \['suites'\] under `helpers_build`"),
+    ("{stage: first}", "`stage` must be main or last, got 'first'"),
+    ("[suite]", "`helpers_build` must be a mapping"),
+])
+def test_a_wrong_front_matter_names_the_chapter_and_the_fix(tmp_path, monkeypatch, capsys,
+                                                            entry, message):
+    root = _tiny_book(tmp_path, "x = 1")
+    _with_front_matter(build.list_chapters(root)[0], entry)
+    with pytest.raises(build.BuildError, match=message) as caught:
+        build.front_matter(build.list_chapters(root)[0])
+    assert "01_tiny.md, then run `python -m helpers.book.build sync`" in str(caught.value)
+    # the build refuses it before anything runs, even for a chapter it was not asked to run
+    ran = []
+    monkeypatch.setattr(build, "execute_chapters", lambda *a, **k: ran.append(a) or {})
+    monkeypatch.chdir(root)
+    assert build.main(["check"]) == 1 and ran == []
+    assert re.search(message, capsys.readouterr().err)
+
+
+def test_the_chapters_that_train_the_suite_declare_it():
+    for chapter in build.list_chapters(ROOT):
+        text = chapter.source.read_text()
+        calls = "train_suite(" in text or "capacity.book_example(" in text
+        assert build.uses_suite(chapter) == calls, chapter.name
+
+
+def _record_stages(monkeypatch) -> list:
+    """Replace the build's stages by stand-ins that note, in order, what each was given."""
+    calls = []
+
+    def execute(root, chapters, build_dir, **kwargs):
+        calls.append(("execute", [c.name for c in chapters], kwargs["parameters"],
+                      kwargs["staging"].name))
+        return {c.name: 1.0 for c in chapters}
+
+    monkeypatch.setattr(build, "execute_chapters", execute)
+    monkeypatch.setattr(build, "train_stage",
+                        lambda build_dir, **kwargs: calls.append(("train", kwargs["profile"])))
+    monkeypatch.setattr(build, "render", lambda root, chapters, build_dir, *staging: calls.append(
+        ("render", [c.name for c in chapters])))
+    return calls
+
+
+def test_build_and_rerun_go_through_the_same_stages(tmp_path, monkeypatch):
+    root = _tiny_book(tmp_path, "x = 1")
+    _second_chapter(root, "02_ledger", "y = 2")
+    tiny, ledger = build.list_chapters(root)
+    _with_front_matter(tiny, "{suite: true}")
+    _with_front_matter(ledger, "{stage: last}")
+    calls = _record_stages(monkeypatch)
+    monkeypatch.chdir(root)
+    assert build.main(["--profile", "smoke"]) == 0
+    assert calls == [("train", "smoke"), ("execute", ["01_tiny"], {}, "staging"),
+                     ("execute", ["02_ledger"], {}, "staging"),
+                     ("render", ["01_tiny", "02_ledger"])]
+    record = json.loads((root / "_build" / "results" / build.EXECUTION_FILE).read_text())
+    assert [c["name"] for c in record["chapters"]] == ["01_tiny", "02_ledger"]
+    calls.clear()
+    assert build.main(["rerun", "tiny", "--bits", "3", "5"]) == 0
+    # the same runner, without the training stage; the ledger runs with its own parameters
+    assert calls == [("execute", ["01_tiny"], {"bits": "[3, 5]"}, "staging"),
+                     ("execute", ["02_ledger"], {}, "staging"),
+                     ("render", ["01_tiny", "02_ledger"])]
+    record = json.loads((root / "_build" / "results" / build.EXECUTION_FILE).read_text())
+    assert record["profile"] == "smoke"  # the book's profile, kept by the rerun
+    assert {c["name"]: c["parameters"] for c in record["chapters"]} == {
+        "01_tiny": {"bits": "[3, 5]"}, "02_ledger": {}}
+
+
+def test_a_plan_whose_step_fails_publishes_nothing_and_does_not_render(tmp_path, monkeypatch):
+    root = _tiny_book(tmp_path, "x = 1")
+    chapters = build.list_chapters(root)
+    build_dir = root / "_build"
+    build.write_execution_record(build_dir, profile="smoke", data_dir=None, parameters={},
+                                 timings={"01_tiny": 1.0}, training=None, started="then")
+    before = (build_dir / "results" / build.EXECUTION_FILE).read_text()
+    calls = _record_stages(monkeypatch)
+
+    def fail(*args, **kwargs):
+        raise build.BuildError("chapter 01_tiny failed")
+
+    monkeypatch.setattr(build, "execute_chapters", fail)
+    plan = build.plan_rerun(chapters, build_dir, chapter="tiny", bits=["2"], parameters={},
+                            profile=None, data_dir=None, jobs=1)
+    assert plan.profile == "smoke" and not plan.train
+    with pytest.raises(build.BuildError, match="01_tiny failed"):
+        build.run_plan(root, chapters, build_dir, plan)
+    assert calls == []  # no render
+    assert (build_dir / "results" / build.EXECUTION_FILE).read_text() == before
+    assert (build_dir / "failed" / "last-build").is_dir()
+
+
+# ---------------------------------------------------------------------------------------------
+# Hardening: one run per build folder, arguments checked before work, signals, permissions
+
+_SLOW_RENDER = """
+import sys, time
+from pathlib import Path
+from helpers.book import build
+
+def slow_render(root, chapters, build_dir, staging=None):
+    Path(sys.argv[1]).write_text("rendering")
+    time.sleep(float(sys.argv[2]))
+    if staging is None:
+        (build_dir / "html" / "index.html").write_text("book of the first run")
+
+build.render = slow_render
+sys.exit(build.main(sys.argv[3:]))
+"""
+
+
+def _start_slow_render(root: Path, marker: Path, seconds: float, *arguments: str):
+    """Start the build's command line in ``root`` with a render that takes ``seconds``."""
+    import subprocess
+    import sys
+    import time
+
+    process = subprocess.Popen([sys.executable, "-c", _SLOW_RENDER, str(marker), str(seconds),
+                                *arguments], cwd=root, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    for _ in range(600):
+        if marker.exists() or process.poll() is not None:
+            break
+        time.sleep(0.05)
+    assert marker.exists(), process.communicate()
+    return process
+
+
+def _run_build(root: Path, *arguments: str):
+    import subprocess
+    import sys
+
+    return subprocess.run([sys.executable, "-m", "helpers.book.build", *arguments], cwd=root,
+                          capture_output=True, text=True, timeout=120)
+
+
+def _book_with_html(tmp_path: Path) -> tuple[Path, Path]:
+    root = _tiny_book(tmp_path, "x = 1")
+    build_dir = root / "_build"
+    _executed_copy(root, build_dir, "01_tiny", "smoke")
+    (build_dir / "html").mkdir()
+    (build_dir / "html" / "index.html").write_text("published book")
+    (build_dir / "results").mkdir()
+    (build_dir / "results" / "tiny.json").write_text("old results")
+    return root, build_dir
+
+
+def test_a_second_run_in_one_build_folder_is_refused_at_once(tmp_path):
+    root, build_dir = _book_with_html(tmp_path)
+    for trial in range(3):  # a render against a render, then a build and a rerun against one
+        marker = tmp_path / f"rendering-{trial}"
+        first = _start_slow_render(root, marker, 8, "--render-only")
+        second = _run_build(root, *(["--render-only"], ["--profile", "smoke",
+                                    "--no-train-stage"], ["rerun", "tiny", "--bits", "3"])[trial])
+        assert second.returncode == 1, second.stderr
+        assert f"another build is running in {build_dir.resolve()}: pid {first.pid}, " \
+               "started 20" in second.stderr
+        assert "Traceback" not in second.stderr
+        # refused before it touched anything: no staging, no stage, the book in place
+        assert not (build_dir / "staging").exists() and not (build_dir / "stage").exists()
+        assert not (build_dir / "html.previous").exists()
+        out, err = first.communicate(timeout=60)
+        assert first.returncode == 0, err
+        assert (build_dir / "html" / "index.html").read_text() == "book of the first run"
+        assert (build_dir / "results" / "tiny.json").read_text() == "old results"
+
+
+def test_the_lock_of_a_killed_run_is_taken_over_with_a_message(tmp_path, capsys):
+    import os
+    import subprocess
+    import sys
+
+    build_dir = tmp_path / "_build"
+    holder = subprocess.run([sys.executable, "-c", (
+        "import os, signal; from pathlib import Path; from helpers.book import build\n"
+        f"with build.build_lock(Path({str(build_dir)!r})):\n"
+        "    print(os.getpid(), flush=True)\n"
+        "    os.kill(os.getpid(), signal.SIGKILL)")], capture_output=True, text=True)
+    assert holder.returncode == -9
+    with build.build_lock(build_dir):
+        out = capsys.readouterr().out
+        assert f"taking over the lock of {build_dir}" in out
+        assert f"pid {int(holder.stdout)}, started 20" in out
+        assert "ended without releasing it" in out
+        # and while this run holds it, another is refused with this run's pid
+        with pytest.raises(build.BuildError, match=f"another build is running in .*pid "
+                                                   f"{os.getpid()}, started "):
+            with build.build_lock(build_dir):
+                pass
+    with build.build_lock(build_dir):  # released cleanly: taken without a word
+        assert "taking over" not in capsys.readouterr().out
+
+
+def test_a_read_only_build_folder_is_named_not_a_traceback(tmp_path, monkeypatch, capsys):
+    import errno
+    import os
+
+    root, build_dir = _book_with_html(tmp_path)
+    if os.geteuid() == 0:  # root writes anywhere: make the folder refuse as it would a user
+        for name in ("open", "mkdir"):
+            real = getattr(os, name)
+
+            def refuse(path, *args, _real=real, **kwargs):
+                if str(path).startswith(str(build_dir)):
+                    raise PermissionError(errno.EACCES, "Permission denied", str(path))
+                return _real(path, *args, **kwargs)
+
+            monkeypatch.setattr(os, name, refuse)
+    else:
+        os.chmod(build_dir, 0o555)
+    monkeypatch.chdir(root)
+    try:
+        assert build.main(["--render-only"]) == 1
+    finally:
+        os.chmod(build_dir, 0o755)
+    err = capsys.readouterr().err
+    assert f"the build folder {build_dir} cannot be written" in err and "--build-dir" in err
+    assert (build_dir / "html" / "index.html").read_text() == "published book"
+
+
+def test_sigterm_during_the_render_keeps_the_previous_book_and_says_how_to_resume(tmp_path):
+    import signal
+
+    root, build_dir = _book_with_html(tmp_path)
+    before = (build_dir / "executed" / "01_tiny.ipynb").read_text()
+    script_marker = tmp_path / "rendering"
+    # the chapters are stood in for; the render is the real stage being interrupted
+    execute_stand_in = textwrap.dedent("""
+        def execute(root, chapters, build_dir, *, staging, **kwargs):
+            (staging / "results" / "tiny.json").write_text("new results")
+            import nbformat
+            source = build_dir / "executed" / "01_tiny.ipynb"
+            notebook = nbformat.read(source, as_version=4)
+            notebook.metadata["new"] = True
+            nbformat.write(notebook, staging / "executed" / "01_tiny.ipynb")
+            return {c.name: 0.1 for c in chapters}
+        build.execute_chapters = execute
+    """)
+    script = _SLOW_RENDER.replace("build.render = slow_render",
+                                  "build.render = slow_render\n" + execute_stand_in)
+    import subprocess
+    import sys
+    import time
+
+    process = subprocess.Popen([sys.executable, "-c", script, str(script_marker), "60",
+                                "--profile", "smoke", "--no-train-stage"], cwd=root,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    for _ in range(600):
+        if script_marker.exists() or process.poll() is not None:
+            break
+        time.sleep(0.05)
+    assert script_marker.exists(), process.communicate()
+    process.send_signal(signal.SIGTERM)
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 130, err
+    assert "build interrupted" in err and "Run the same command again" in err
+    # the three folders are those of the previous book, together
+    assert (build_dir / "results" / "tiny.json").read_text() == "old results"
+    assert (build_dir / "executed" / "01_tiny.ipynb").read_text() == before
+    assert (build_dir / "html" / "index.html").read_text() == "published book"
+    assert (build_dir / "failed" / "last-build" / "results" / "tiny.json").read_text() == \
+        "new results"
+
+
+def _descendants(pid: int) -> set[int]:
+    """Every living process below ``pid`` (Linux /proc)."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            children.setdefault(int(fields[1]), []).append(int(entry.name))
+    found, todo = set(), [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.add(child)
+            todo.append(child)
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux /proc")
+def test_a_killed_build_takes_its_workers_and_kernels_with_it(tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    pid_file = tmp_path / "kernel.pid"
+    root = _tiny_book(tmp_path, f"import os, time\nopen({str(pid_file)!r}, 'w')"
+                      ".write(f'{os.getpid()} {os.getppid()}')\ntime.sleep(600)")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "helpers.book.build", "--profile", "smoke", "--no-train-stage"],
+        cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(1200):
+        if pid_file.exists() and pid_file.read_text():
+            break
+        time.sleep(0.1)
+    kernel, worker = (int(n) for n in pid_file.read_text().split())
+    below = _descendants(process.pid) | {kernel, worker}
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    left = [pid for pid in below if not _process_ends(pid, seconds=15)]
+    for pid in left:
+        os.kill(pid, signal.SIGKILL)
+    assert not left, f"processes {left} outlived the killed build"
+
+
+def test_a_bad_parameter_value_is_refused_before_anything_runs(tmp_path, monkeypatch, capsys):
+    root = _tiny_book(tmp_path, "x = 1")
+    _with_front_matter(build.list_chapters(root)[0], "{suite: true}")
+    calls = _record_stages(monkeypatch)
+    monkeypatch.chdir(root)
+    assert build.main(["--profile", "smoke", "--param", "bits=[0]"]) == 1
+    err = capsys.readouterr().err
+    assert "chapter 01_tiny refuses --param bits=[0]" in err and "supported range" in err
+    assert calls == [] and not (root / "_build").exists()  # no training, nothing written
+    assert build.main(["--profile", "smoke", "--param", "profile=full"]) == 1
+    assert "give it with --profile" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("parameters,message", [
+    ({"dataset": "imagenet"}, r"dataset='imagenet' is not one of \['per model', "),
+    ({"quantile": "1.5"}, r"quantile=1.5 must be a number in \[0.5, 1.0\)"),
+    ({"n_analysis": "0"}, "n_analysis"),
+    ({"seed": "-1"}, "seed"),
+])
+def test_the_book_checks_each_chapter_parameter_by_the_chapters_rules(parameters, message):
+    (curvature,) = build.select_chapters(build.list_chapters(ROOT), ["curvature_threshold"])
+    build.check_parameters([curvature], {"dataset": "digits", "quantile": "0.99"})
+    with pytest.raises(build.BuildError, match=message):
+        build.check_parameters([curvature], parameters)
+
+
+def test_every_chapter_table_names_a_chapter_and_exactly_its_parameters():
+    from helpers.book import params
+
+    chapters = {chapter.name: chapter for chapter in build.list_chapters(ROOT)}
+    for name, table in params._chapter_parameters().items():
+        assert name in chapters, name
+        declared = build.chapter_parameters(chapters[name])
+        assert set(table["rules"]) <= declared, name
+        if table["profiles"] is not None:  # the parameters cell declares the table's names
+            for values in table["profiles"].values():
+                assert set(values) | {"seed", "profile"} == declared, name
+    from helpers.capacity import NORMALIZATIONS
+
+    normalizations = params.chapter_rules("09_your_own_representation")["normalization"]
+    assert normalizations["one_of"] == list(NORMALIZATIONS)
+
+
+def test_a_missing_data_directory_is_refused_up_front(tmp_path, monkeypatch, capsys):
+    root = _tiny_book(tmp_path, "x = 1")
+    calls = _record_stages(monkeypatch)
+    monkeypatch.chdir(root)
+    missing = tmp_path / "nonexistent"
+    assert build.main(["--profile", "smoke", "--data-dir", str(missing)]) == 1
+    assert f"--data-dir {missing} does not exist" in capsys.readouterr().err
+    assert calls == [] and not (root / "_build").exists()
+    (tmp_path / "a-file").write_text("")
+    with pytest.raises(build.BuildError, match="is not a folder"):
+        build.check_data_dir(str(tmp_path / "a-file"))
+    # a rerun whose last build's data directory has gone says where the folder came from
+    build.write_execution_record(root / "_build", profile="full", data_dir=str(missing),
+                                 parameters={}, timings={}, training=None, started="then")
+    with pytest.raises(build.BuildError, match="the last build's data directory .* does not"):
+        build.plan_rerun(build.list_chapters(root), root / "_build", chapter="tiny",
+                         bits=["3"], parameters={}, profile=None, data_dir=None, jobs=1)

@@ -4,6 +4,7 @@ import json
 import math
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -73,6 +74,10 @@ LABELS = np.arange(60) % 3
      "astype(np.float32)"),
     ("small.npz", dict(train=GOOD[:20], test=GOOD), "has 20 rows; the estimators need at least",
      f"at least {capacity.MIN_POINTS}"),
+    ("repeats.npz", dict(train=GOOD, test=np.repeat(GOOD[:10], 6, axis=0)),
+     "'test' has 60 rows but only 10 distinct ones", "at least 50 different representations"),
+    ("repeats.npy", dict(matrix=np.vstack([GOOD[:40], GOOD[:40] * -0.0 + GOOD[:40]])),
+     "the matrix has 80 rows but only 40 distinct ones", "at least 50 different"),
     ("widths.npz", dict(train=GOOD, test=GOOD[:, :3]), "'train' has 4 columns but 'test' has 3",
      "same width"),
     ("single.npz", dict(train=GOOD, test=GOOD, train_labels=np.zeros(60, int),
@@ -205,14 +210,13 @@ def test_per_coordinate_normalization_and_bad_arguments(labelled_file):
         capacity.measure_representation(labelled_file, [1], normalization="minmax")
 
 
-def test_report_json_is_finite_and_phrases_quote_the_report(labelled_file):
+def test_report_json_is_finite_and_holds_the_figures_the_appendix_glues(labelled_file):
     report = capacity.measure_representation(labelled_file, [1, 8], n_bootstrap=20)
     text = json.dumps(report.as_dict(), allow_nan=False)  # NaN would raise here
     assert json.loads(text)["log2_n_ceiling"] == pytest.approx(math.log2(200))
-    phrases = capacity.report_phrases(report)
-    assert f"{report.dimension['mle']['estimate']:.2f}" in phrases["dimension_text"]
-    assert phrases["verdict"] == report.verdict and "all 400 training" in phrases["map_rows_text"]
-    assert "labelled.npz" in phrases["rep_description"]
+    assert report.sizes["map train"] == 400 and "labelled.npz" in report.source
+    mle = report.dimension["mle"]
+    assert mle["ci_low"] <= mle["estimate"] <= mle["ci_high"]
 
 
 # --------------------------------------------------------------------------- command
@@ -231,6 +235,42 @@ def test_command_prints_the_figures_and_writes_the_same_json(labelled_file, tmp_
     assert capacity.main([str(labelled_file), "--bits", "2", "--json", "--n-bootstrap",
                           "0"]) == 0
     assert json.loads(capsys.readouterr().out)["bits"] == [2.0]
+
+
+def test_formats_are_measured_beside_the_grid_on_npz_and_npy(labelled_file, tmp_path, capsys):
+    out = tmp_path / "figures.json"
+    assert capacity.main([str(labelled_file), "--bits", "1", "4", "8", "--n-bootstrap", "20",
+                          "--formats", "fp8_e4m3", "int8_channel", "mxfp4", "pq1",
+                          "--json", str(out), "--no-progress"]) == 0
+    printed = capsys.readouterr().out
+    formats = json.loads(out.read_text())["formats"]
+    names = [row["name"] for row in formats["rows"]]
+    assert names == ["grid p=1", "grid p=4", "grid p=8", "fp8_e4m3", "int8_channel", "mxfp4",
+                     "pq1"]
+    effective = {row["name"]: row for row in formats["effective"]}
+    assert set(effective) == {"fp8_e4m3", "int8_channel", "mxfp4", "pq1"}
+    # eight stored bits per value, and an effective precision within the grid's range
+    assert effective["int8_channel"]["bits"] == 8
+    assert 0 < effective["int8_channel"]["recall_bits"] <= formats["rows"][2]["bits"]
+    assert "int8_channel" in printed and "eff. bits" in printed
+    # a .npy has no labels: the probe's columns are empty, the rest is measured
+    matrix = np.load(labelled_file)["train"]
+    plain = tmp_path / "plain.npy"
+    np.save(plain, matrix)
+    assert capacity.main([str(plain), "--bits", "2", "--formats", "int4", "--json",
+                          "--n-bootstrap", "0", "--no-progress"]) == 0
+    rows = json.loads(capsys.readouterr().out)["formats"]["rows"]
+    assert rows[1]["name"] == "int4" and rows[1]["accuracy"] is None
+    assert 0 <= rows[1]["recall"] <= 1
+
+
+def test_unknown_formats_are_refused_before_measuring_with_the_known_ones(labelled_file,
+                                                                          capsys):
+    assert capacity.main([str(labelled_file), "--formats", "fp9", "--no-progress"]) == 1
+    error = capsys.readouterr().err
+    assert "unknown format 'fp9'" in error and "mxfp4" in error and "pq1" in error
+    assert capacity.main([str(labelled_file), "--formats", "int8", "int8"]) == 1
+    assert "twice" in capsys.readouterr().err
 
 
 def test_command_errors_go_to_stderr_with_status_1(tmp_path, capsys):
@@ -272,3 +312,120 @@ def test_the_appendix_runs_through_papermill_on_a_generated_file(labelled_file, 
         [r["C_num"] for r in report.capacity])
     assert from_notebook["verdict"] == report.verdict
     assert payload["parameters"]["representation_path"] == str(labelled_file)
+
+
+# --------------------------------------------------------------------------- issue 23, item 7
+
+
+def _claiming(path, shape, data_bytes, *, inside=None):
+    """A .npy (or an .npz member ``inside``) whose header claims ``shape`` float32 values."""
+    import zipfile
+
+    from numpy.lib import format as npy_format
+
+    header = {"descr": "<f4", "fortran_order": False, "shape": shape}
+    if inside is None:
+        with open(path, "wb") as handle:
+            npy_format.write_array_header_1_0(handle, header)
+            handle.write(bytes(data_bytes))
+        return path
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, claimed in inside.items():
+            with archive.open(f"{name}.npy", "w") as handle:
+                npy_format.write_array_header_1_0(handle, {**header, "shape": claimed})
+                handle.write(bytes(4 * math.prod(claimed) if claimed != shape else data_bytes))
+    return path
+
+
+def _no_measuring(monkeypatch):
+    def refuse(*args, **kwargs):
+        raise AssertionError("measuring started before the input was refused")
+
+    monkeypatch.setattr(covering, "capacity_curve", refuse)
+    monkeypatch.setattr(capacity, "measure_representation", refuse)
+
+
+def test_a_header_claiming_more_than_the_file_holds_is_refused_before_loading(
+        tmp_path, capsys, monkeypatch):
+    """A 1 kB file whose header claims 10**12 x 256 values ended in a raw MemoryError."""
+    huge = (10**12, 256)
+    for path in (_claiming(tmp_path / "huge.npy", huge, 1024),
+                 _claiming(tmp_path / "huge.npz", huge, 64, inside={"train": huge,
+                                                                   "test": (60, 2)})):
+        with pytest.raises(capacity.RepresentationFileError, match="truncated") as caught:
+            capacity.load_representations(path)
+        assert str(path) in str(caught.value) and "(1000000000000, 256)" in str(caught.value)
+        assert capacity.main([str(path)]) == 1
+        error = capsys.readouterr().err
+        assert error.startswith("error: ") and str(path) in error and "Write it again" in error
+
+
+def test_an_array_larger_than_memory_is_refused_before_loading(tmp_path, monkeypatch):
+    path = capacity.save_representations(tmp_path / "rep.npy", GOOD)
+    monkeypatch.setattr(capacity, "_memory_bytes", lambda: 1000)
+    with pytest.raises(capacity.RepresentationFileError, match="more than this machine") as caught:
+        capacity.load_representations(path)
+    assert str(path) in str(caught.value) and "random subset" in str(caught.value)
+    monkeypatch.setattr(capacity, "_memory_bytes", lambda: None)
+
+    def out_of_memory(*args, **kwargs):  # what is left: numpy's own allocation failing
+        raise MemoryError
+
+    monkeypatch.setattr(np, "load", out_of_memory)
+    with pytest.raises(capacity.RepresentationFileError, match="too large to load"):
+        capacity.load_representations(path)
+
+
+@pytest.mark.parametrize("target, problem", [
+    ("folder", "is a folder"), ("absent/figures.json", "does not exist"),
+    ("locked/figures.json", "cannot be written")])
+def test_a_json_path_that_cannot_be_written_is_refused_before_measuring(
+        labelled_file, tmp_path, capsys, monkeypatch, target, problem):
+    (tmp_path / "folder").mkdir()
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o500)
+    real = tempfile.TemporaryFile
+
+    def no_write(*args, dir=None, **kwargs):  # as root, chmod alone does not stop a write
+        if dir is not None and Path(dir) == locked:
+            raise PermissionError(13, "Permission denied")
+        return real(*args, dir=dir, **kwargs)
+
+    monkeypatch.setattr(tempfile, "TemporaryFile", no_write)
+    _no_measuring(monkeypatch)
+    out = tmp_path / target
+    try:
+        assert capacity.main([str(labelled_file), "--json", str(out)]) == 1
+    finally:
+        locked.chmod(0o700)
+    captured = capsys.readouterr()
+    assert captured.out == ""  # nothing measured, no summary
+    assert captured.err.startswith(f"error: --json {out}: ") and problem in captured.err
+
+
+def test_too_few_distinct_points_for_the_dimension_are_refused_before_measuring(
+        labelled_file, monkeypatch):
+    def refuse(*args, **kwargs):
+        raise AssertionError("measuring started before the input was refused")
+
+    monkeypatch.setattr(covering, "capacity_curve", refuse)
+    with pytest.raises(capacity.RepresentationFileError,
+                       match="only 15 distinct points") as caught:
+        capacity.measure_representation(labelled_file, [1], max_dimension_points=15)
+    assert str(labelled_file) in str(caught.value)
+    assert "max_dimension_points" in str(caught.value)
+
+
+def test_far_outliers_at_high_precision_give_exact_cells_and_entropy(tmp_path):
+    """Codes wrapped around int64: 201 cells for 400 distinct rows, plug-in 4.82 bits."""
+    rng = np.random.default_rng(0)
+    train, test = rng.random((400, 2)), rng.random((400, 2))
+    test[::2] *= 1e9  # 200 rows about 1e9 unit-cube widths away
+    path = capacity.save_representations(tmp_path / "outliers.npz", train, test)
+    report = capacity.measure_representation(path, [40], n_bootstrap=0,
+                                             max_dimension_points=100)
+    row = report.capacity[0]
+    assert row["log2 cells"] == pytest.approx(math.log2(400))
+    assert row["plugin"] == pytest.approx(math.log2(400))
+    assert row["singletons"] == 1.0

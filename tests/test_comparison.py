@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 
@@ -9,7 +11,6 @@ from helpers.experiments.comparison import capacity_difference
 from helpers.measure.comparison import (
     capacity_bits,
     embedding_scores,
-    guideline_verdict,
     moving_precisions,
 )
 from helpers.measure.covering import capacity_curve
@@ -70,7 +71,7 @@ def test_capacity_difference_errors():
     points = np.random.default_rng(0).random((50, 2))
     with pytest.raises(ValueError, match="same test points"):
         capacity_difference([points], [points[:40]], [1])
-    with pytest.raises(ValueError, match="precisions > 0"):
+    with pytest.raises(ValueError, match="outside the supported range"):
         capacity_difference([points], [points], [0])
     with pytest.raises(ValueError, match="n_bootstrap"):
         capacity_difference([points], [points], [1], n_bootstrap=0)
@@ -97,27 +98,17 @@ def test_embedding_scores_separate_clear_from_mixed_pictures():
         embedding_scores(clear, np.zeros(180))
 
 
-def test_guideline_verdict():
-    assert guideline_verdict(4, 0, 4) == "supported"
-    assert guideline_verdict(1, 3, 4) == "contradicted"
-    assert guideline_verdict(2, 1, 4) == "mixed"
-    assert guideline_verdict(1, 0, 4) == "undecided"
-    assert guideline_verdict(0, 0, 0) == "undecided"
-    with pytest.raises(ValueError, match="exceeds"):
-        guideline_verdict(3, 3, 4)
-
-
 def test_pca_budget_rows_and_evidence():
     from helpers.measure.comparison import pca_budget_rows, pca_evidence
-    from helpers.measure.quantize import fit_unit_cube
+    from helpers.measure.quantize import code_length_bits, fit_unit_cube
     from helpers.nets.suite import NormalizedSample
 
     rng = np.random.default_rng(0)
     y_train, y_test = rng.integers(0, 4, 600), rng.integers(0, 4, 300)
 
     # four classes spread along the direction of largest variance, fifteen quiet coordinates:
-    # 4 bits spread over 16 coordinates leave two levels each, which cannot tell four
-    # positions apart; 4 bits on the first principal component can
+    # 16 bits spread over 16 coordinates pay for two levels each (one bit), which cannot tell
+    # four positions apart; 16 bits on the first principal component can
     def draw(y):
         points = 0.5 + 0.03 * rng.standard_normal((len(y), 16))
         points[:, 0] = 0.2 + 0.2 * y + 0.01 * rng.standard_normal(len(y))
@@ -127,15 +118,36 @@ def test_pca_budget_rows_and_evidence():
     scaler = fit_unit_cube(train)
     sample = NormalizedSample(scaler, scaler.transform(train), y_train, np.arange(600),
                               scaler.transform(test), y_test, np.arange(300))
-    rows = pca_budget_rows(sample, budgets=[4, 64], dims=[1, 4, 32])
+    rows = pca_budget_rows(sample, budgets=[4, 16, 64], dims=[1, 4, 32])
+    # 4 bits cannot give each of 16 coordinates even one bit: no row for (16, 4)
     assert {(r["k"], r["budget"]) for r in rows} == {(k, b) for k in (1, 4, 16)
-                                                     for b in (4, 64)} - {(1, 64)}
-    assert all(r["p"] == r["budget"] / r["k"] for r in rows)
+                                                     for b in (4, 16, 64)} - {(16, 4)}
+    # every code fits its budget, counted as log2 of the levels, not as k * p
+    assert all(r["code bits"] == r["k"] * code_length_bits(r["p"]).bits <= r["budget"]
+               for r in rows)
+    assert {r["p"] for r in rows if r["budget"] == 16 and r["k"] == 16} == {0.5}
     evidence = pca_evidence(rows)
-    assert evidence[4.0] == "supports"  # 4 bits on one component vs 0.25 bits on each of 16
+    assert evidence[16.0] == "supports"  # 16 bits on one component vs one bit on each of 16
     accuracy = {(r["k"], r["budget"]): r["accuracy"] for r in rows}
-    assert accuracy[1, 4] > 0.95 and accuracy[16, 4] < 0.75
-    assert set(evidence) == {4.0, 64.0}
+    assert accuracy[1, 16] > 0.95 and accuracy[16, 16] < 0.75
+    assert set(evidence) == {16.0, 64.0}  # at 4 bits all coordinates do not fit
+
+
+def test_affordable_precision_counts_levels():
+    from helpers.measure.comparison import affordable_precision
+    from helpers.measure.quantize import code_length_bits
+
+    assert affordable_precision(0.99) is None  # not even two levels
+    assert affordable_precision(1.0) == 0.5  # two levels, 0 and 2^-1/2
+    assert affordable_precision(1.5) == 0.5  # log2 3 > 1.5: still two levels
+    assert affordable_precision(math.log2(3)) == 1.0  # three levels: the grid 0, 1/2, 1
+    assert affordable_precision(2.0) == pytest.approx(math.log2(3))  # four levels
+    assert affordable_precision(100.0) == 52.0  # capped where float64 stops resolving
+    for budget in np.linspace(1.0, 60.0, 400):
+        p = affordable_precision(budget)
+        assert code_length_bits(p).bits <= budget
+        if 2 < budget < 30:  # one level more would not fit (beyond, log2 cannot tell)
+            assert math.log2(code_length_bits(p).levels + 1) > budget
 
 
 def test_training_trace_follows_every_epoch(tmp_path):
@@ -155,3 +167,17 @@ def test_training_trace_follows_every_epoch(tmp_path):
             assert 0 <= row[f"C_num at p={p}"] <= np.log2(40) + 1e-9
     with pytest.raises(ValueError, match="snapshots"):
         training_trace(record, [1])
+
+
+def test_range_verdict_reads_the_interval_and_refuses_the_ceiling():
+    from helpers.measure.comparison import CapacityDifference
+
+    def difference(low, high, *, at_ceiling=False):
+        return CapacityDifference(bits=2.0, a=3.0, b=3.6, percent=(low + high) / 2, ci_low=low,
+                                  ci_high=high, n_seeds_a=2, n_seeds_b=2, n_points=100,
+                                  n_bootstrap=30, at_ceiling=at_ceiling)
+
+    assert difference(22, 35).range_verdict(20, 40) == "holds"
+    assert difference(-10, 5).range_verdict(20, 40) == "fails"
+    assert difference(10, 30).range_verdict(20, 40) == "undecided"
+    assert difference(22, 35, at_ceiling=True).range_verdict(20, 40) == "cannot be tested"

@@ -5,10 +5,11 @@ from __future__ import annotations
 import itertools
 import json
 import math
+import time
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from helpers.data import analytic_covering_number, sample_shape
@@ -200,6 +201,34 @@ def test_extreme_scales(factor):
         greedy_net(np.array([[0.0], [1e200]]), 1.0)
 
 
+@pytest.mark.parametrize("eps", [1e155, 1e300, 1.7976931348623157e308, 1e-160, 1e-300,
+                                 5e-324])
+@pytest.mark.parametrize("factor", [1.0, 1e-160, 1e100])
+@pytest.mark.filterwarnings("error")  # no overflow on the way either
+def test_radii_whose_square_overflows_or_underflows(eps, factor):
+    """eps * eps overflowing to inf (inf - inf = NaN) once put every pair outside the ball."""
+    points = np.random.default_rng(23).random((60, 3)) * factor
+    for precision in covering.PRECISIONS:
+        scales = neighbour_scales(points, precision=precision, block_size=16)
+        for shared in (None, scales):
+            assert_same_as_reference(points, eps, "euclidean", precision=precision,
+                                     scales=shared)
+    within = covering.eps_incidence(points, eps)
+    np.testing.assert_array_equal(within, exact_distances(points, "euclidean") <= eps)
+    for method in covering.METHODS:
+        curve = capacity_curve(points, [eps], lower_from="doubled", method=method)
+        assert curve.net_size[0] == len(greedy_net_reference(points, eps))
+    from helpers.measure.minimum_cover import exact_covering
+
+    few = points[:8]
+    net = len(greedy_net_reference(few, eps))
+    exact = exact_covering(few, eps)
+    assert exact.internal_covering_number <= exact.smallest_greedy_net <= net
+    assert net <= exact.packing_number
+    if net in (1, len(few)):  # everything within eps, or nothing: every count agrees
+        assert exact.internal_covering_number == exact.packing_number == net
+
+
 def test_order_argument():
     rng = np.random.default_rng(6)
     points = rng.random((120, 3))
@@ -262,6 +291,14 @@ def test_property_fast_equals_reference(rows, eps, metric, block_size, use_scale
     points = np.asarray(rows, dtype=np.float64) * 0.5
     scales = neighbour_scales(points, metric=metric, block_size=3) if use_scales else None
     assert_same_as_reference(points, eps * 0.5, metric, block_size=block_size, scales=scales)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(small_points, st.floats(-323.0, 308.0), st.floats(-150.0, 140.0), st.sampled_from(METRICS))
+@example([[0], [1]], 155.0, 0.0, "euclidean")  # the radius of the report: 200 centres, not 1
+def test_property_any_finite_radius_matches_reference(rows, log_eps, log_scale, metric):
+    points = np.asarray(rows, dtype=np.float64) * 10.0**log_scale
+    assert_same_as_reference(points, 10.0**log_eps, metric)
 
 
 # ----------------------------------------------------------------------------------------
@@ -492,6 +529,17 @@ def test_capacity_curve_methods_agree_on_sizes_pattern():
     assert greedy.net_size[-1] >= 1
 
 
+def test_capacity_curve_as_a_table_reads_back_its_precisions():
+    points = np.random.default_rng(16).random((60, 2))
+    bits = np.array([-1.0, 0.25, 1.5, 3.0])
+    curve = capacity_curve(points, 2.0 ** -bits)
+    table = curve.to_frame()
+    assert table.p.tolist() == bits.tolist()  # exact, coarsest first
+    assert table.eps.tolist() == curve.eps[::-1].tolist()
+    assert np.array_equal(table.C_num, curve.log2_net_size[::-1])
+    assert (table.lower <= table.upper).all() and (table.upper <= table.C_num).all()
+
+
 # ----------------------------------------------------------------------------------------
 # bad inputs
 # ----------------------------------------------------------------------------------------
@@ -585,3 +633,83 @@ def test_capacity_curve_small_cases(method, metric):
     if method == "greedy":
         for eps, size in zip(curve.eps, curve.net_size, strict=True):
             assert size == len(greedy_net_reference(points, eps, metric=metric))
+
+
+def test_cell_sandwich_certifies_the_cell_count_from_both_sides():
+    points = sample_shape("circle", 200, ambient_dim=3, seed=1)
+    table = covering.cell_sandwich(points, [1, 2, 4])
+    assert table["bits"].tolist() == [1.0, 2.0, 4.0]
+    assert table["lower_holds"].all() and table["upper_holds"].all()
+    # radii eps * sqrt(3) > eps > eps / 2: nets grow as the radius shrinks
+    assert (table["net_at_eps_sqrt_d"] <= table["net_at_eps"]).all()
+    assert (table["net_at_eps"] <= table["net_at_half_eps"]).all()
+    assert table["cells"][1] == quantize_count(points, 2)
+    # 2**d overflows int64 in 64 dimensions; the check must still be exact
+    wide = np.random.default_rng(0).uniform(size=(20, 64))
+    assert covering.cell_sandwich(wide, [1])["upper_holds"].all()
+
+
+def quantize_count(points, bits):
+    from helpers.measure.quantize import count_occupied_cells
+
+    return count_occupied_cells(points, bits)
+
+
+def test_radius_grid_spans_every_scale_of_a_curve():
+    points = np.array([[0.0, 0.0], [0.1, 0.0], [1.0, 0.0], [0.0, 2.0]])
+    nearest = covering.neighbour_scales(points).nearest
+    grid = covering.radius_grid(points, nearest, 5)
+    assert grid[0] == pytest.approx(0.05) and grid[-1] == pytest.approx(2.0)
+    assert np.all(np.diff(np.log(grid)) == pytest.approx(np.log(40) / 4))
+    curve = covering.capacity_curve(points, grid)
+    assert curve.net_size[0] == len(points) and curve.net_size[-1] == 1
+    duplicates = np.zeros((3, 2))  # no positive distance: a grid is still returned
+    assert np.all(np.isfinite(covering.radius_grid(duplicates, np.zeros(3), 3)))
+
+
+def test_growth_exponents_are_log_log_slopes():
+    sizes = np.array([[10.0, 10.0, 10.0], [10.0, 100.0, 1000.0]])
+    exponents = covering.growth_exponents(sizes, [10, 100, 1000])
+    assert exponents == pytest.approx(np.array([[0.0, 0.0], [1.0, 1.0]]))
+    with pytest.raises(ValueError, match="one column per sample size"):
+        covering.growth_exponents(sizes, [10, 100])
+    with pytest.raises(ValueError, match="increasing"):
+        covering.growth_exponents(sizes, [10, 10, 1000])
+
+
+def test_renyi_parking_constant():
+    assert covering.renyi_parking_constant() == pytest.approx(0.747597920253, abs=1e-9)
+
+
+def test_timed_returns_result_and_best_time():
+    from helpers import bench
+
+    calls = []
+    result, seconds = bench.timed(lambda x: calls.append(x) or x * 2, 21, repeats=3)
+    assert result == 42 and len(calls) == 3 and seconds >= 0
+    runs = iter([(0.05, "slow"), (0.0, "fast"), (0.05, "slow")])
+
+    def run():
+        delay, name = next(runs)
+        time.sleep(delay)
+        return name
+
+    result, seconds = bench.timed(run, repeats=3)
+    assert result == "fast" and seconds < 0.05  # the fastest run's result comes back
+    with pytest.raises(ValueError, match="repeats"):
+        bench.timed(abs, 1, repeats=0)
+
+
+def test_sample_covering_number_is_exact_on_segment_and_circle():
+    from helpers.data import sample_covering_number
+
+    segment = np.array([[0.0, 0, 0], [0.3, 0, 0], [0.5, 0, 0], [1.0, 0, 0]])
+    assert sample_covering_number("segment", segment, 0.25) == 2  # {0, .3, .5} and {1}
+    assert sample_covering_number("segment", segment, 0.5) == 1
+    angle = np.linspace(0, 2 * np.pi, 6, endpoint=False)
+    circle = np.stack([0.5 + 0.5 * np.cos(angle), 0.5 + 0.5 * np.sin(angle)], axis=1)
+    assert sample_covering_number("circle", circle, 0.6) == 1
+    assert sample_covering_number("circle", circle, 0.01) == 6
+    assert sample_covering_number("cube", circle, 0.1) is None
+    with pytest.raises(ValueError, match="unknown shape"):
+        sample_covering_number("torus", circle, 0.1)

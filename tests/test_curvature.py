@@ -17,6 +17,7 @@ from torch import nn  # noqa: E402
 
 from helpers.measure.curvature import (  # noqa: E402
     CurvatureSample,
+    circular_arc,
     curvature_autograd,
     curvature_secant,
     data_tangent_directions,
@@ -25,6 +26,7 @@ from helpers.measure.curvature import (  # noqa: E402
     random_directions,
     representation_map,
 )
+from helpers.measure.quantize import code_length_bits, count_occupied_cells  # noqa: E402
 from helpers.nets.models import build_model  # noqa: E402
 
 ESTIMATORS = ("autograd", "secant")
@@ -608,3 +610,63 @@ def test_model_curvature_needs_a_representation_layer(tiny_suite):
     with pytest.raises(ValueError, match="main_step"):
         model_curvature(record, record.normalized(30, 60), n_points=2, n_directions=1,
                         steps=[0.1], main_step=0.01, cache=False)
+
+
+# --------------------------------------------------------------------------- circular arcs
+
+
+@pytest.mark.parametrize("kappa", [0.0, 0.3, 1.0, 1.7, 2.0])
+def test_circular_arc_geometry(kappa):
+    """Ends, constant distance from the centre (curvature kappa), sagitta, equal spacing."""
+    arc = circular_arc((0.0, 0.0), (1.0, 0.0), kappa, n_points=401)
+    assert arc.shape == (401, 2)
+    assert np.array_equal(arc[0], [0.0, 0.0]) and np.array_equal(arc[-1], [1.0, 0.0])
+    steps = np.hypot(*np.diff(arc, axis=0).T)
+    np.testing.assert_allclose(steps, steps.mean(), rtol=1e-9)  # even in arc length
+    if kappa == 0:
+        np.testing.assert_array_equal(arc[:, 1], 0.0)
+        return
+    radius = 1.0 / kappa
+    sagitta = radius - math.sqrt(radius**2 - 0.25)
+    centre = np.array([0.5, sagitta - radius])  # below the chord: the arc bulges upward
+    np.testing.assert_allclose(np.hypot(*(arc - centre).T), radius, rtol=1e-12)
+    assert arc[:, 1].min() >= 0.0  # no rounding error below the chord
+    np.testing.assert_allclose(arc[:, 1].max(), sagitta, rtol=1e-6)
+
+
+def test_circular_arc_direction_and_tilted_chord():
+    start, end = np.array([0.2, 0.1]), np.array([0.5, 0.5])  # chord length 0.5
+    arc = circular_arc(start, end, 3.0, n_points=101)
+    assert np.array_equal(arc[0], start) and np.array_equal(arc[-1], end)
+    chord = end - start
+    # every interior point lies to the left of start -> end (positive cross product)
+    cross = chord[0] * (arc[1:-1, 1] - start[1]) - chord[1] * (arc[1:-1, 0] - start[0])
+    assert np.all(cross > 0)
+    reverse = circular_arc(end, start, 3.0, n_points=101)
+    cross = chord[0] * (reverse[1:-1, 1] - start[1]) - chord[1] * (reverse[1:-1, 0] - start[0])
+    assert np.all(cross < 0)
+
+
+@pytest.mark.parametrize("kappa", [0.0, 0.8, 2.0])
+@pytest.mark.parametrize("bits", [0.5, 1.0, 2.5, 3.0, 7.0])
+def test_spanning_arc_meets_more_than_two_to_the_p_cells(kappa, bits):
+    """The proposition of chapter 4: an arc over the square's bottom side, kappa <= 2."""
+    arc = circular_arc((0.0, 0.0), (1.0, 0.0), kappa, n_points=4097)
+    assert np.all((arc >= 0.0) & (arc <= 1.0))
+    cells = count_occupied_cells(arc, bits)
+    assert cells >= code_length_bits(bits).levels > 2.0**bits
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(start=(0, 0), end=(1, 0), kappa=2.1), "no arc of curvature"),
+    (dict(start=(0, 0), end=(0, 0), kappa=1.0), "must differ"),
+    (dict(start=(0, 0, 0), end=(1, 0, 0), kappa=1.0), "points of the plane"),
+    (dict(start=(0, 0), end=(1, 0), kappa=-1.0), "kappa"),
+    (dict(start=(0, 0), end=(1, 0), kappa=float("nan")), "kappa"),
+    (dict(start=(0, 0), end=(1, 0), kappa=[1.0, 2.0]), "one number"),
+    (dict(start=(0, np.inf), end=(1, 0), kappa=1.0), "finite"),
+    (dict(start=(0, 0), end=(1, 0), kappa=1.0, n_points=1), "n_points"),
+])
+def test_circular_arc_refuses(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        circular_arc(**kwargs)

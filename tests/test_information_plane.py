@@ -5,7 +5,6 @@ import math
 import numpy as np
 import pytest
 
-from helpers.book import prose
 from helpers.experiments import information_plane as suite_mi
 from helpers.measure import information
 from helpers.measure import information_plane as ip
@@ -124,8 +123,10 @@ def test_cached_precision_rows_equal_fresh_ones_and_are_loaded_on_a_rerun(tmp_pa
                     neural=dict(batch_size=16, epochs=2, patience=1, n_eval_rounds=2))
     fresh = suite_mi.precision_row(unit, 2.0, **settings)
     log = _Lines()
-    first = suite_mi.precision_row(unit, 2.0, **settings, cache=True, cache_dir=tmp_path, log=log)
-    again = suite_mi.precision_row(unit, 2.0, **settings, cache=True, cache_dir=tmp_path, log=log)
+    first = suite_mi.precision_row(unit, 2.0, **settings, cache=True,
+                                   cache_dir=tmp_path, log=log)
+    again = suite_mi.precision_row(unit, 2.0, **settings, cache=True,
+                                   cache_dir=tmp_path, log=log)
     timing = ("infonce [s]", "mine [s]")
     assert _same_row({k: v for k, v in fresh.items() if k not in timing},
                      {k: v for k, v in first.items() if k not in timing})
@@ -134,7 +135,8 @@ def test_cached_precision_rows_equal_fresh_ones_and_are_loaded_on_a_rerun(tmp_pa
     # another precision, other inputs or another seed is another entry
     for changed in (dict(bits=1.0), dict(inputs=inputs[::-1]), dict(seed=4)):
         call = {**settings, "bits": 2.0, **changed}
-        suite_mi.precision_row(unit, call.pop("bits"), **call, cache=True, cache_dir=tmp_path, log=log)
+        suite_mi.precision_row(unit, call.pop("bits"), **call, cache=True,
+                               cache_dir=tmp_path, log=log)
         assert "cache miss" in log[-2]
     assert len(list((tmp_path / "mi-precision").glob("*.json"))) == 4
 
@@ -143,14 +145,17 @@ def test_cached_case_rows_equal_fresh_ones(tmp_path):
     (case,) = [c for c in ip.ground_truth_cases(300, dims=(1,), cubic_dims=()) if c.discrete]
     fresh = ip.estimate_case(case, ip.case_estimators(case, n_bootstrap=15, seed=1))
     log = _Lines()
-    first = suite_mi.case_rows(case, n_bootstrap=15, seed=1, cache=True, cache_dir=tmp_path, log=log)
-    again = suite_mi.case_rows(case, n_bootstrap=15, seed=1, cache=True, cache_dir=tmp_path, log=log)
+    first = suite_mi.case_rows(case, n_bootstrap=15, seed=1, cache=True,
+                               cache_dir=tmp_path, log=log)
+    again = suite_mi.case_rows(case, n_bootstrap=15, seed=1, cache=True,
+                               cache_dir=tmp_path, log=log)
     assert "cache hit" in log[-1]
     assert [row["estimator"] for row in again] == [row["estimator"] for row in fresh]
     for computed, stored, loaded in zip(fresh, first, again, strict=True):
         assert _same_row(dict(computed, seconds=0.0), dict(stored, seconds=0.0))
         assert _same_row(stored, loaded)
-    other = suite_mi.case_rows(case, n_bootstrap=15, seed=2, cache=True, cache_dir=tmp_path, log=log)
+    other = suite_mi.case_rows(case, n_bootstrap=15, seed=2, cache=True,
+                               cache_dir=tmp_path, log=log)
     assert "cache miss" in log[-2] and other[0]["estimate"] != fresh[0]["estimate"]
 
 
@@ -183,6 +188,10 @@ def test_gap_verdicts():
     assert ip.gap_comparison(1.0, 2.0, 1.9, 2.1, math.inf, n, lower_bound=True).verdict == "fails"
     assert "neither end" in ip.gap_comparison(9.96, 6.0, 5.9, 6.1, math.inf, n,
                                               lower_bound=True).reason
+    # an estimate that bounds nothing (MINE) is reported but never decides
+    mine = ip.gap_comparison(1.0, 2.0, 1.9, 2.1, math.inf, n, decides=False)
+    assert mine.verdict == "cannot be tested" and mine.ratio == pytest.approx(0.5)
+    assert mine.high == pytest.approx(1 / 1.9)
     # an interval reaching 0 has no upper end
     assert math.isinf(ip.gap_comparison(3.0, 0.5, -0.1, 1.0, math.inf, n).high)
 
@@ -322,6 +331,8 @@ def test_gap_rows_skip_estimators_that_were_not_run(toy_sample):
     gaps = ip.gap_rows(rows)
     assert [g["I from"] for g in gaps] == ["H(Z_q), Miller-Madow"] * 2
     assert gaps[0]["ratio"] == pytest.approx(rows[0]["C_num"] / rows[0]["miller-madow"])
+    with pytest.raises(ValueError, match="kind"):
+        ip.gap_rows(rows, [("plugin", "plug-in", True)])
 
 
 def test_label_information_rows_and_fano(toy_sample):
@@ -331,6 +342,8 @@ def test_label_information_rows_and_fano(toy_sample):
         assert 0 <= row["I lower bound from probe"] <= row["H(Y)"] + 1e-12
         assert row["I shuffle-corrected"] == pytest.approx(row["I Miller-Madow"]
                                                            - row["shuffle mean"])
+        assert (row["I shuffle-corrected high"] - row["I shuffle-corrected low"]
+                == pytest.approx(row["I high"] - row["I low"]))
         assert row["probe error low"] <= row["probe error"] <= row["probe error high"]
         assert row["H(Z_q) plug-in"] <= math.log2(150) + 1e-12
 
@@ -356,43 +369,15 @@ def test_rademacher_rows_count_the_greedy_balls(toy_sample):
         assert row["linear"] <= row["linear closed form"]
 
 
-# --------------------------------------------------------------------------- prose
-
-
-def test_ground_truth_phrases_quote_the_table_and_say_what_did_not_run():
-    import pandas as pd
-
-    cases = ip.ground_truth_cases(300, dims=(1, 2), cubic_dims=(1,))
-    rows = []
-    for case in cases:
-        rows += ip.estimate_case(case, ip.case_estimators(case, n_bootstrap=10))
-    table = pd.DataFrame(rows)
-    phrases = prose.ground_truth_phrases(table, strong_dims=1)
-    assert all(isinstance(text, str) for text in phrases.values())
-    assert phrases["top_dims"] == "2"
-    ksg = table[(table.case == "Gaussian") & (table.d == 2) & (table.estimator == "KSG")]
-    assert phrases["top_ksg"] == format(float(ksg.estimate.iloc[0]), ".2f")
-    assert phrases["top_infonce"] == "not run"  # no neural estimators were asked for
-    assert phrases["cubic_text"].startswith("1 dimension: truth")
-    covered = table["covers truth"].dropna().astype(bool)
-    assert phrases["covered_text"] == f"{int(covered.sum())} of {len(covered)}"
-    with pytest.raises(ValueError, match="Gaussian"):
-        prose.ground_truth_phrases(table[table.case != "Gaussian"])
-
-
-def test_measurement_phrases_give_ranges_at_the_coarsest_precision(toy_sample):
-    import pandas as pd
-
-    rows = pd.DataFrame([{"model": name, **suite_mi.precision_row(toy_sample.test_u * scale, p,
-                                                            n_bootstrap=10)}
-                         for name, scale in (("a", 1.0), ("b", 0.5)) for p in (1, 3)])
-    inputs = {"a": (None, "flattened input images"), "b": (None, "flattened input images")}
-    phrases = prose.measurement_phrases(rows, inputs, bits=[3, 1])
-    assert phrases["x_text"] == "flattened input images for a, b"
-    coarse = rows[rows.bits == 1].C_num
-    low, high = format(coarse.min(), ".1f"), format(coarse.max(), ".1f")
-    assert phrases["coarsest_cnum"] == (low if low == high else f"{low} to {high}")
-    assert phrases["coarsest_p"] == "1" and phrases["n_neural"] == "0"
-    assert phrases["infonce_range"] == "not run"
-    with pytest.raises(ValueError, match="at least one"):
-        prose.measurement_phrases(rows.iloc[:0], inputs, bits=[1])
+def test_codes_of_far_outliers_stay_exact_through_every_consumer():
+    """Codes beyond int64 wrapped around: distinct outliers shared one cell."""
+    unit = np.array([[0.25, 0.5], [3000.0, 0.5], [5000.0, 0.5], [5000.0, 0.75]])
+    labels = np.array([0, 1, 0, 1])
+    for codes in (grid_codes(unit, 52), ip.truncation_codes(unit, 52)):
+        assert codes.dtype == object and information.code_counts(codes).tolist() == [1] * 4
+        mi = information.mutual_information_discrete(codes, labels, correction="plugin",
+                                                     n_bootstrap=0, n_shuffles=0)
+        assert mi.estimate == pytest.approx(1.0)  # each code names its label
+        assert ip.partition_rademacher(codes) == 1.0  # a cell per point
+    assert ip.truncation_codes(unit, 52)[1, 0] == 3000 * 2**52
+    assert ip.refines(ip.truncation_codes(unit, 52), ip.truncation_codes(unit, 51))

@@ -1,4 +1,4 @@
-"""Tests of helpers.measure.minimum_cover: exact enumeration against brute force and known answers."""
+"""Tests of helpers.measure.minimum_cover: exact enumeration against brute force, known answers."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from helpers.measure.minimum_cover import (
     exact_covering,
     greedy_net_sizes_over_orders,
     interval_covering_number,
+    maximal_separated_sizes,
     minimum_internal_cover,
     minimum_set_cover,
     optimal_k_center_radii,
@@ -77,11 +78,39 @@ def test_greedy_nets_over_all_orders_span_exactly_the_range(seed):
     sizes = greedy_net_sizes_over_orders(points, eps, orders=orders)
     assert sizes.min() == exact.smallest_greedy_net
     assert sizes.max() == exact.packing_number
+    # every size of a maximal separated subset occurs for some order, and no other size
+    assert np.unique(sizes).tolist() == maximal_separated_sizes(points, eps).tolist()
     assert exact.internal_covering_number <= exact.smallest_greedy_net
     # the helper's scan agrees with the reference greedy net on a few orders
     for order in orders[:: len(orders) // 5]:
         reference = covering.greedy_net_reference(points[order], eps)
         assert len(reference) == greedy_net_sizes_over_orders(points, eps, orders=[order])[0]
+
+
+@pytest.mark.parametrize("dim", [2, 3, 5])
+def test_cross_polytope_star_has_only_two_greedy_sizes(dim):
+    # The origin plus 2d points at 0.99 along the axes: the outer points are pairwise
+    # 0.99 sqrt(2) > 1 apart and all within 1 of the origin, so the maximal separated
+    # subsets are {origin} and the 2d outer points, and no size in between occurs.
+    points = np.vstack([0.99 * np.eye(dim), -0.99 * np.eye(dim), np.zeros((1, dim))])
+    assert maximal_separated_sizes(points, 1.0).tolist() == [1, 2 * dim]
+
+
+@pytest.mark.parametrize(("n", "expected"), [(1, [1]), (3, [1, 2]), (4, [2]), (5, [2, 3]),
+                                              (7, [3, 4])])
+def test_path_maximal_separated_sizes(n, expected):
+    # Points 0..n-1 with eps = 1 form a path graph; its maximal independent sets, listed
+    # by hand: P3 {1}, {0, 2}; P4 {0, 2}, {1, 3}, {0, 3}; P5 sizes 2 ({1, 3}) and 3.
+    points = np.arange(n, dtype=float)[:, None]
+    assert maximal_separated_sizes(points, 1.0).tolist() == expected
+
+
+def test_pentagon_star_sizes_and_bad_input():
+    assert maximal_separated_sizes(star(5), 1.0).tolist() == [1, 5]
+    with pytest.raises(ValueError):
+        maximal_separated_sizes(np.zeros((MAX_POINTS + 1, 2)), 1.0)
+    with pytest.raises(ValueError):
+        maximal_separated_sizes(np.zeros((3, 2)), -1.0)
 
 
 @pytest.mark.parametrize("metric", ["euclidean", "chebyshev"])

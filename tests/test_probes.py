@@ -185,29 +185,17 @@ def test_budget_rows_pick_the_best_affordable_cell():
     grid = np.array([[0.5, 0.6, 0.62],   # k = 2 at p = 1, 4, full
                      [0.7, 0.9, 0.91]])  # k = 8
     rows = budget_rows("net", ks, grid, bits)
-    assert [row["budget k·p [bits]"] for row in rows] == [2, 4, 8, 16, 32]
-    by_budget = {row["budget k·p [bits]"]: row for row in rows}
-    assert (by_budget[2]["k"], by_budget[2]["p"]) == (2, 1.0)  # only k = 2, p = 1 fits
-    assert (by_budget[8]["k"], by_budget[8]["p"]) == (8, 1.0)  # 0.7 beats 0.6 (k=2, p=4)
-    assert by_budget[32]["best accuracy"] == 0.9
-
-
-def test_precision_map_phrases_quote_the_maps():
-    from helpers.book.prose import precision_map_phrases
-    from helpers.measure.probes import budget_rows
-
-    ks, bits = [2, 8], [1.0, 4.0]
-    grid = np.array([[0.5, 0.6, 0.62], [0.7, 0.65, 0.91]])  # k = 8 falls from p = 1 to p = 4
-    rows = budget_rows("net", ks, grid, bits)
-    phrases = precision_map_phrases({"net": (ks, grid)}, bits, rows)
-    assert phrases["heat_first"] == "net" and phrases["heat_full"] == "0.910"
-    assert phrases["heat_full_k"] == "8"
-    assert "in 1 of its 2 rows" in phrases["heat_monotone_text"]
-    assert phrases["heat_cheapest"] == "no cell of the map"  # nothing within a point of 0.91
-    assert phrases["heat_budget"] == str(rows[3]["budget k·p [bits]"])
-    assert "all 8 components at p = 1 (8 bits) reach 0.700" in phrases["heat_one_bit_text"]
-    with pytest.raises(ValueError, match="at least one map"):
-        precision_map_phrases({}, bits, [])
+    # storage is k * log2(2^p + 1): 3.17, 8.17, 12.68 and 32.70 bits for the four pairs
+    assert [row["budget [bits]"] for row in rows] == [4, 8, 16, 32, 64]
+    by_budget = {row["budget [bits]"]: row for row in rows}
+    assert (by_budget[4]["k"], by_budget[4]["p"]) == (2, 1.0)  # only k = 2, p = 1 fits
+    assert by_budget[4]["code bits"] == pytest.approx(2 * np.log2(3), abs=0.01)
+    # k = 8 at p = 1 costs 12.68 bits: with k * p it would have fitted in 8
+    assert (by_budget[8]["k"], by_budget[8]["p"]) == (2, 1.0)
+    assert (by_budget[16]["k"], by_budget[16]["p"]) == (8, 1.0)  # 0.7 beats 0.6 (k=2, p=4)
+    assert by_budget[32]["best accuracy"] == 0.7  # k = 8, p = 4 costs 32.70 > 32
+    assert by_budget[64]["best accuracy"] == 0.9
+    assert all(row["code bits"] <= row["budget [bits]"] for row in rows)
 
 
 def test_narrow_components_counts_components_of_small_span():

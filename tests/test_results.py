@@ -60,3 +60,43 @@ def test_glue_values_records_raw_values_and_takes_formats(tmp_path):
     assert results.values["word"]["value"] == "below"
     with pytest.raises(TypeError, match="'bad' is"):
         results.glue_values({"bad": (1.0, ".1f", "extra")})
+
+
+def test_record_table_stores_columns_with_nan_as_null_and_returns_the_table(tmp_path):
+    import pandas as pd
+
+    results = ChapterResults("demo", {}, results_dir=tmp_path)
+    frame = pd.DataFrame({"model": ["a", "b"], "value": [1.5, float("nan")]})
+    assert results.record_table("table", frame) is frame
+    assert results.values["table"]["value"] == {"model": ["a", "b"], "value": [1.5, None]}
+    results.save()  # the NaN became null, so the file can be written
+
+
+def test_extent_is_min_and_max_of_the_finite_values_or_none():
+    from helpers.book.results import extent
+
+    assert extent([2, np.float64(-1.0), float("nan"), 3]) == [-1.0, 3.0]
+    assert extent([float("nan")]) is None
+    assert extent([]) is None
+    assert all(type(v) is float for v in extent(np.array([1, 2])))
+
+
+def test_record_values_records_each_pair_and_returns_the_mapping(tmp_path):
+    results = ChapterResults("demo", {}, results_dir=tmp_path)
+    values = {"count": 3, "span": [1.0, 2.0], "verdicts": {"a": "holds"}, "missing": None}
+    assert results.record_values(values) is values
+    assert {name: entry["value"] for name, entry in results.values.items()} == values
+
+
+def test_glue_figure_can_close_the_figure_it_glued(tmp_path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    results = ChapterResults("demo", {"profile": "smoke"}, results_dir=tmp_path)
+    kept, closed = plt.figure(), plt.figure()
+    assert results.glue_figure("kept", kept) is kept
+    assert results.glue_figure("closed", closed, close=True) is None  # a cell shows nothing
+    assert plt.fignum_exists(kept.number) and not plt.fignum_exists(closed.number)
+    plt.close(kept)

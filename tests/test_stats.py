@@ -11,6 +11,7 @@ from helpers.measure.stats import (
     bootstrap_correlation,
     collapse_threshold,
     collapse_threshold_interval,
+    correlation_test,
     correlation_verdict,
     fisher_z_interval,
     pearson,
@@ -145,6 +146,28 @@ def test_verdict_from_union_of_intervals():
         correlation_verdict(few, which="union")
 
 
+def test_correlation_test_decides_or_declines():
+    """Too few pairs or a constant variable cannot be tested; otherwise the union verdict."""
+    x = np.array([5.6, 6.9, 7.4, 8.3, 8.8, 8.9])
+    y = np.array([0.634, 0.854, 0.924, 0.972, 0.978, 0.986])
+    test = correlation_test(x, y, 0.9, n_bootstrap=2000, seed=0)
+    assert test.verdict == "undecided" and test.n == 6
+    assert test.pearson == bootstrap_correlation(x, y, n_bootstrap=2000, seed=0)
+    assert test.spearman.method == "spearman" and test.spearman.estimate == pytest.approx(1.0)
+    assert correlation_test(x, y, 0.9, which="bootstrap", n_bootstrap=2000).verdict == "holds"
+    row = test.as_dict()
+    assert row["r_low"] == min(test.pearson.ci_low, test.pearson.fisher_low) < 0.9 < row["r_high"]
+    assert (row["n"], row["verdict"], row["rho"]) == (6, "undecided", test.spearman.estimate)
+    for few_x, few_y in ((x[:3], y[:3]), (np.ones(6), y), (x, np.full(6, 0.5)), ([], [])):
+        declined = correlation_test(few_x, few_y)
+        assert declined.verdict == "cannot be tested" and declined.pearson is None
+        assert declined.as_dict()["r"] is None and declined.as_dict()["rho"] is None
+    with pytest.raises(ValueError, match="paired"):
+        correlation_test(x, y[:5])
+    with pytest.raises(ValueError, match="min_pairs"):
+        correlation_test(x, y, min_pairs=3)
+
+
 def test_collapse_threshold_definition():
     bits = [0.5, 1, 2, 3, 4]
     # dips back below tolerance at 2 bits: the threshold is where it stays within
@@ -154,9 +177,9 @@ def test_collapse_threshold_definition():
     assert collapse_threshold(bits, [0.1, 0.2, 0.3, 0.4, 0.5], 0.97) == math.inf
     # order of the sweep does not matter
     assert collapse_threshold([4, 1, 0.5, 3, 2], [0.96, 0.93, 0.6, 0.95, 0.93], 0.97) == 1
-    with pytest.raises(ValueError, match="repeated"):
+    with pytest.raises(ValueError, match="repeats the precision 1"):
         collapse_threshold([1, 1], [0.5, 0.5], 0.6)
-    with pytest.raises(ValueError, match="one accuracy per precision"):
+    with pytest.raises(ValueError, match="one value per precision"):
         collapse_threshold([1, 2], [0.5], 0.6)
 
 

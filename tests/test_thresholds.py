@@ -5,10 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from helpers.book.prose import span_text, verdict_counts_text
+from helpers.book.prose import quantile_text, span_text, verdict_counts_text
 from helpers.measure.stats import ThresholdEstimate, collapse_threshold_interval
 from helpers.measure.thresholds import (
-    combine_verdicts,
     elbow_bits,
     observed_collapse,
     threshold_comparison,
@@ -49,7 +48,7 @@ def test_elbow_errors():
         elbow_bits([1, 2, 3, 4], [0, 1, 2])
     with pytest.raises(ValueError, match="finite"):
         elbow_bits([1, 2, 3, 4], [0, 1, np.nan, 2])
-    with pytest.raises(ValueError, match="repeated"):
+    with pytest.raises(ValueError, match="repeats the precision 2"):
         elbow_bits([1, 2, 2, 4], [0, 1, 1, 2])
 
 
@@ -109,15 +108,7 @@ def test_comparison_errors():
         threshold_comparison(np.nan, (0.5, 1.5), observed)
 
 
-def test_combine_and_count_verdicts():
-    assert combine_verdicts(["holds", "holds"]) == "holds"
-    assert combine_verdicts(["holds", "fails", "undecided"]) == "fails"
-    assert combine_verdicts(["holds", "undecided"]) == "undecided"
-    assert combine_verdicts(["holds", "cannot be tested"]) == "undecided"
-    assert combine_verdicts(["cannot be tested"] * 2) == "cannot be tested"
-    assert combine_verdicts([]) == "cannot be tested"
-    with pytest.raises(ValueError, match="unknown verdicts"):
-        combine_verdicts(["maybe"])
+def test_count_verdicts():
     text = verdict_counts_text(["holds", "fails", "fails", "undecided"])
     assert text == "holds for 1, fails for 2 and is undecided for 1 of 4 models"
     assert verdict_counts_text(["fails"]) == "fails for 1 of 1 models"
@@ -127,6 +118,16 @@ def test_span_text():
     assert span_text([1.0, 2.5]) == "1 to 2.5"
     assert span_text([0.123, 0.124], ".2f") == "0.12"
     assert span_text([-0.0, 0.0]) == "0"
+    assert span_text([], empty="not measured") == "not measured"
+
+
+def test_quantile_text_names_percentiles_as_prose_does():
+    assert quantile_text(0.9) == "90th percentile"
+    assert quantile_text(0.99) == "99th percentile"
+    assert quantile_text(0.5) == "median"
+    assert quantile_text(0.925) == "92.5th percentile"
+    with pytest.raises(ValueError):
+        quantile_text(1.0)
 
 
 def _cluster_sample(low, high, spread, seed=0):

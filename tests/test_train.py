@@ -418,6 +418,79 @@ def test_an_interrupted_training_resumes_to_the_same_weights(tmp_path, monkeypat
     assert not list((tmp_path / "cut" / "checkpoints").glob("*.pt"))  # removed once cached
 
 
+def _cut_after_epoch(monkeypatch, data, cache_dir, kwargs, stop: int) -> None:
+    """Train until the end of epoch ``stop``, then interrupt, leaving its checkpoint."""
+    from helpers.nets import train as train_module
+
+    def interrupt(epoch):
+        if epoch == stop:
+            raise KeyboardInterrupt("the build was stopped")
+
+    monkeypatch.setattr(train_module, "_after_epoch_hook", interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        train_model("cnn-mnist", data, cache_dir=cache_dir, log=None, **kwargs)
+    monkeypatch.setattr(train_module, "_after_epoch_hook", None)
+
+
+@needs_torch
+def test_a_planted_checkpoint_never_runs_code_and_training_starts_again(tmp_path, monkeypatch):
+    import hashlib
+    import pickle
+
+    data = tiny_images()
+    kwargs = dict(seed=5, epochs=2, batch_size=32, progress=False)
+    whole = train_model("cnn-mnist", data, cache_dir=tmp_path / "whole", log=None, **kwargs)
+    _cut_after_epoch(monkeypatch, data, tmp_path / "cut", kwargs, stop=1)
+    checkpoint = tmp_path / "cut" / "checkpoints" / f"{whole.key_hash}.pt"
+    marker = tmp_path / "code-ran"
+
+    class Planted:
+        def __reduce__(self):
+            return (marker.write_text, ("the checkpoint ran code",))
+
+    payload = pickle.dumps({"epoch": 1, "payload": Planted()}, protocol=2)
+    checkpoint.write_bytes(payload)
+    # with a matching checksum, so that only the loading itself stands in the way
+    metadata = checkpoint.with_suffix(".json")
+    entry = json.loads(metadata.read_text())
+    metadata.write_text(json.dumps({**entry, "size": len(payload),
+                                    "sha256": hashlib.sha256(payload).hexdigest()}))
+    lines = []
+    again = train_model("cnn-mnist", data, cache_dir=tmp_path / "cut", log=lines.append,
+                        **kwargs)
+    assert not marker.exists()
+    assert any("ignoring the unreadable checkpoint" in line and "not a plain training state"
+               in line for line in lines)
+    assert not any(line.startswith("resuming") for line in lines)  # no earlier one to use
+    assert _same_weights(again, whole)
+
+
+@needs_torch
+@pytest.mark.parametrize("damage", ["flip", "truncate", "no-checksum"])
+def test_a_damaged_checkpoint_is_skipped_for_the_one_before_it(tmp_path, monkeypatch, damage):
+    data = tiny_images()
+    kwargs = dict(seed=5, epochs=3, batch_size=32, progress=False)
+    whole = train_model("cnn-mnist", data, cache_dir=tmp_path / "whole", log=None, **kwargs)
+    _cut_after_epoch(monkeypatch, data, tmp_path / "cut", kwargs, stop=2)
+    checkpoint = tmp_path / "cut" / "checkpoints" / f"{whole.key_hash}.pt"
+    payload = bytearray(checkpoint.read_bytes())
+    if damage == "flip":
+        payload[len(payload) // 2] ^= 0xFF
+        checkpoint.write_bytes(bytes(payload))
+    elif damage == "truncate":
+        checkpoint.write_bytes(bytes(payload[:100]))
+    else:
+        checkpoint.with_suffix(".json").unlink()
+    lines = []
+    resumed = train_model("cnn-mnist", data, cache_dir=tmp_path / "cut", log=lines.append,
+                          **kwargs)
+    assert any("ignoring the unreadable checkpoint" in line for line in lines)
+    # the last good state is the checkpoint of epoch 1: one epoch is trained again
+    assert any("resuming cnn-mnist on tiny-images after epoch 1 of 3" in line for line in lines)
+    assert _same_weights(resumed, whole)
+    assert not list((tmp_path / "cut" / "checkpoints").rglob("*.*"))  # all removed once cached
+
+
 @needs_torch
 def test_recipe_settings_enter_the_key_only_when_used_and_are_checked(tmp_path):
     data = tiny_images()

@@ -34,6 +34,7 @@ import time
 
 import numpy as np
 
+from helpers._validation import check_count
 from helpers.measure import covering
 
 
@@ -114,12 +115,7 @@ def bench_covering(args) -> dict:
         points, device=args.device, precision=args.precision, block_size=args.block_size
     )
     seconds_scales = time.perf_counter() - began
-    nearest = scales.nearest
-    finite = nearest[np.isfinite(nearest)]
-    first = points[0].astype(np.float64)
-    reach = float(np.sqrt(((points.astype(np.float64) - first) ** 2).sum(axis=1)).max())
-    low = float(finite.min()) / 2.0 if finite.size and finite.min() > 0 else reach / 1e6
-    grid = np.geomspace(low, max(reach, low * 1.0001), args.eps_count)
+    grid = covering.radius_grid(points, scales.nearest, args.eps_count)
     began = time.perf_counter()
     curve = covering.capacity_curve(
         points,
@@ -199,6 +195,31 @@ def bench_covering(args) -> dict:
     return result
 
 
+def timed(function, *args, repeats: int = 1, **kwargs):
+    """Call ``function(*args, **kwargs)`` ``repeats`` times; return its result and best time.
+
+    The fastest run is the one least disturbed by other work on the machine, so it is the
+    fairest figure for a rate. Its result is the one returned, so that timings the function
+    reports about itself (such as :attr:`helpers.measure.covering.CapacityCurve.stats`)
+    belong to the same run. Introduced in the chapter "Greedy covering"
+    (``notebooks/03_greedy_covering``), which times the covering engine with it.
+
+    Returns
+    -------
+    (object, float)
+        The result of the fastest call and its wall time in seconds.
+    """
+    check_count(repeats, name="repeats")
+    best, result = math.inf, None
+    for _ in range(repeats):
+        began = time.perf_counter()
+        value = function(*args, **kwargs)
+        seconds = time.perf_counter() - began
+        if seconds < best:
+            best, result = seconds, value
+    return result, best
+
+
 def _time_matmul(multiply, a, b, repeats: int) -> float:
     """Fastest of ``repeats`` timed runs after a warm-up (a peak, not an average)."""
     multiply(a, b)
@@ -216,12 +237,14 @@ def bench_matmul(args) -> dict:
     result: dict = {
         "benchmark": "matmul",
         "size": size,
+        "tile_depth": args.tile_depth,
         "cpu_count": os.cpu_count(),
         "load_average_start": _load(),
     }
     shapes = {
         "square": (size, size, size),
-        "engine_tile": (1024, covering.DEFAULT_CENTRE_CHUNK, 130),
+        "engine_tile": (covering.DEFAULT_BLOCK_SIZE, covering.DEFAULT_CENTRE_CHUNK,
+                        args.tile_depth),
     }
     for dtype in (np.float32, np.float64):
         name = np.dtype(dtype).name
@@ -305,6 +328,8 @@ def build_parser() -> argparse.ArgumentParser:
     mm = commands.add_parser("matmul", help="matrix-multiply peak of this machine (JSON)")
     mm.add_argument("--size", type=int, default=4096)
     mm.add_argument("--repeats", type=int, default=5)
+    mm.add_argument("--tile-depth", type=int, default=130,
+                    help="terms per output of the engine-tile product: d + 2 for d dimensions")
     mm.add_argument("--seed", type=int, default=0)
     mm.add_argument("--json", action="store_true", help="accepted; output is always JSON")
     tr = commands.add_parser("training", help="training images per second, before and after")

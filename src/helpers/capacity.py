@@ -22,7 +22,8 @@ how to fix it (:class:`RepresentationFileError`).
   upper bounds on the sample's covering number (:func:`helpers.measure.covering.capacity_curve`,
   chapters "Precision lower bound" and "Greedy covering"), the occupied grid cells, and the
   plug-in, Miller-Madow and Chao-Shen entropies of the codes
-  (:func:`helpers.measure.information.entropy_estimates`, chapter "Numerical entropy"), all below the
+  (:func:`helpers.measure.information.entropy_estimates`, chapter "Numerical entropy"),
+  all below the
   ``log2 n`` ceiling;
 - the intrinsic dimension by MLE and TwoNN with bootstrap intervals
   (:mod:`helpers.measure.geometry`);
@@ -67,7 +68,6 @@ __all__ = [
     "load_representations",
     "main",
     "measure_representation",
-    "report_phrases",
     "save_representations",
     "verdict_text",
 ]
@@ -79,6 +79,8 @@ NORMALIZATIONS = ("global", "per-coordinate")
 #: Fewest rows per matrix: the MLE intrinsic dimension averages over up to 20 neighbours, so
 #: it needs more than 21 distinct points, and its bootstrap and the probes need some more.
 MIN_POINTS = 50
+#: Distinct points the intrinsic dimension needs: the MLE's 20 neighbours and the point itself.
+_DIMENSION_POINTS = 21
 #: A precision is "saturated" once C_num is within this many bits of log2 n (the chapters'
 #: margin).
 CEILING_MARGIN = 1.0
@@ -200,6 +202,87 @@ def _check_labels(path: Path, name: str, array, n_rows: int, matrix: str) -> np.
     return array
 
 
+def _memory_bytes() -> int | None:
+    """Physical memory of this machine in bytes (None where the system does not say)."""
+    try:
+        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (AttributeError, OSError, ValueError):
+        return None
+
+
+def _gib(size: int) -> str:
+    return f"{size / 2**30:,.1f} GiB"
+
+
+def _check_claimed_size(path: Path, name: str, handle, stored: int) -> None:
+    """Refuse an array whose header claims more than the file holds or memory can take.
+
+    NumPy allocates the whole array before reading it, so a damaged or hostile header (say
+    10**12 x 256 values in a 1 kB file) would end in a raw ``MemoryError``; the header alone
+    is read here, before anything is loaded. ``stored`` is the byte count of the array's
+    entry (the file, or its member of an ``.npz``); headers NumPy cannot read are left to
+    :func:`numpy.load`, which reports them.
+    """
+    from numpy.lib import format as npy_format
+
+    try:
+        version = npy_format.read_magic(handle)
+        reader = {(1, 0): npy_format.read_array_header_1_0,
+                  (2, 0): npy_format.read_array_header_2_0}.get(version)
+        if reader is None:
+            return
+        shape, _, dtype = reader(handle)
+        data = stored - handle.tell()
+    except (OSError, ValueError, EOFError):
+        return
+    if dtype.hasobject or not shape:  # refused with their own messages after loading
+        return
+    values = math.prod(shape)
+    claimed = values * dtype.itemsize
+    if claimed > data:
+        _fail(path, f"{name} claims shape {shape} ({dtype}, {claimed:,} bytes) but the "
+                    f"file holds {max(data, 0):,} bytes of data: it is truncated or its header "
+                    "is damaged", f"Write it again with NumPy: {_SAVE_HINT}.")
+    memory = _memory_bytes()
+    needed = values * 8  # measured in float64
+    if memory is not None and needed > memory:
+        _fail(path, f"{name} has shape {shape}, which needs {_gib(needed)} in float64, "
+                    f"more than this machine's {_gib(memory)} of memory",
+              "Measure a random subset of the rows, for example "
+              "matrix[np.random.default_rng(0).choice(len(matrix), 100_000, replace=False)].")
+
+
+def _check_sizes(path: Path, suffix: str) -> None:
+    """:func:`_check_claimed_size` for the matrix of a ``.npy`` or every array of an ``.npz``."""
+    import zipfile
+
+    try:
+        if suffix == ".npy":
+            with open(path, "rb") as handle:
+                _check_claimed_size(path, "the matrix", handle, path.stat().st_size)
+            return
+        if not zipfile.is_zipfile(path):
+            return
+        with zipfile.ZipFile(path) as archive:
+            for info in archive.infolist():
+                if info.filename.endswith(".npy"):
+                    with archive.open(info) as handle:
+                        _check_claimed_size(path, f"array {info.filename[:-4]!r}", handle,
+                                            info.file_size)
+    except (OSError, zipfile.BadZipFile):
+        return  # unreadable: numpy.load names the problem
+
+
+def _distinct_rows(matrix: np.ndarray, enough: int) -> int:
+    """Distinct rows of ``matrix``, counted exactly up to ``enough`` (then any number >= it)."""
+    for rows in (matrix[: 4 * enough], matrix):  # most files show enough in their first rows
+        values = np.ascontiguousarray(rows + 0.0)  # + 0.0 turns -0.0 into 0.0: equal values
+        count = len(np.unique(values.view(np.dtype((np.void, values.strides[0]))).ravel()))
+        if count >= enough or len(rows) == len(matrix):
+            return count
+    return count
+
+
 def load_representations(path) -> RepresentationFile:
     """Read and check a representation file before anything is computed.
 
@@ -218,8 +301,10 @@ def load_representations(path) -> RepresentationFile:
     RepresentationFileError
         A missing or unreadable file, a wrong or missing array name, an array that is not a
         2-D matrix, NaN or infinite values, float16 or integer values, label counts that do
-        not match, matrices of different widths, a single class, or fewer than
-        :data:`MIN_POINTS` rows. The message names the file and the fix.
+        not match, matrices of different widths, a single class, fewer than
+        :data:`MIN_POINTS` rows (or distinct rows in the measured matrix), or a header that
+        claims more data than the file holds or than memory can take (checked before
+        loading). The message names the file and the fix.
     """
     path = Path(path)
     if not path.is_file():
@@ -229,8 +314,12 @@ def load_representations(path) -> RepresentationFile:
     if suffix not in (".npy", ".npz"):
         _fail(path, f"unknown file type {suffix or '(no extension)'!r}",
               f"Use a .npy or .npz file: {_SAVE_HINT}.")
+    _check_sizes(path, suffix)
     try:
         loaded = np.load(path, allow_pickle=False)
+    except MemoryError:
+        _fail(path, "is too large to load into this machine's memory",
+              "Measure a random subset of the rows, saved as a smaller file.")
     except (OSError, ValueError, EOFError) as error:
         _fail(path, f"cannot be read as a NumPy {suffix} file ({type(error).__name__}: "
                     f"{error})", f"Write it with NumPy: {_SAVE_HINT}.")
@@ -255,6 +344,9 @@ def load_representations(path) -> RepresentationFile:
                             f"{', '.join(_ARRAYS)}", f"Rename the arrays: {_SAVE_HINT}.")
             try:
                 arrays = {name: loaded[name] for name in names}
+            except MemoryError:
+                _fail(path, "is too large to load into this machine's memory",
+                      "Measure a random subset of the rows, saved as a smaller file.")
             except (OSError, ValueError) as error:
                 _fail(path, f"an array cannot be read ({type(error).__name__}: {error})",
                       f"Write the file again with NumPy: {_SAVE_HINT}.")
@@ -281,6 +373,15 @@ def load_representations(path) -> RepresentationFile:
             _fail(path, f"{label} has {len(matrix)} rows; the estimators need at least "
                         f"{MIN_POINTS} (the intrinsic dimension averages over 20 nearest "
                         "neighbours)", f"Give at least {MIN_POINTS} representations per matrix.")
+    measured = train if test is None else test
+    distinct = _distinct_rows(measured, MIN_POINTS)
+    if distinct < MIN_POINTS:
+        label = "the matrix" if test is None else "'test'"
+        _fail(path, f"{label} has {len(measured):,} rows but only {distinct} distinct ones; the "
+                    f"estimators need at least {MIN_POINTS} distinct representations (repeated "
+                    "rows add no points to measure: the intrinsic dimension drops them)",
+              f"Give at least {MIN_POINTS} different representations, for example more inputs "
+              "or a layer that has not collapsed.")
     classes: tuple = ()
     if train_labels is not None:
         if train_labels.dtype.kind != test_labels.dtype.kind and not (
@@ -441,6 +542,7 @@ class CapacityReport:
     seconds: dict
     coarsest_within_tolerance: float | None = None
     saturation_bits: float | None = None
+    formats: dict | None = None
 
     def as_dict(self) -> dict:
         """The report as JSON-safe data (NaN becomes ``null``, infinity ``"inf"``)."""
@@ -467,6 +569,7 @@ class CapacityReport:
             "coarsest_bits_within_5_points": self.coarsest_within_tolerance,
             "saturation_bits": self.saturation_bits, "verdict": self.verdict,
             "sizes": self.sizes, "seconds": self.seconds,
+            **({"formats": self.formats} if self.formats else {}),
         })
 
     def capacity_frame(self):
@@ -500,26 +603,34 @@ class CapacityReport:
                 for r in self.probes))
             lines.append(f"collapse threshold: {self.collapse['text']} bits")
         lines += ["", self.verdict]
+        if self.formats:
+            lines += ["", f"{'format':>14} {'bits/dim':>8} {'codes':>6} {'H plug-in':>9} "
+                      f"{'accuracy':>8} {'recall@10':>9} {'rel. error':>10} "
+                      f"{'eff. bits (acc)':>15} {'eff. bits (recall)':>18}"]
+            effective = {row["name"]: row for row in self.formats["effective"]}
+            for row in self.formats["rows"]:
+                eff = effective.get(row["name"], {})
+                lines.append(
+                    f"{row['name']:>14} {row['bits']:>8.2f} {row['distinct']:>6} "
+                    f"{row['H_plugin']:>9.2f} {_shown(row['accuracy'], '.3f'):>8} "
+                    f"{row['recall']:>9.3f} {row['relative_error']:>10.3f} "
+                    f"{_shown(eff.get('accuracy_bits'), '.2f'):>15} "
+                    f"{_shown(eff.get('recall_bits'), '.2f'):>18}")
         return "\n".join(lines)
 
 
-def _check_measure_args(bits, normalization, n_bootstrap, seed):
-    from helpers._validation import check_bits
+def _shown(value, fmt: str) -> str:
+    return "-" if value is None else format(value, fmt)
 
-    if isinstance(bits, (str, bytes)) or not hasattr(bits, "__iter__"):
-        raise ValueError(f"bits must be a list of precisions, got {bits!r}.")
-    bits = [float(check_bits(p)) for p in bits]
-    if not bits:
-        raise ValueError("bits is empty; give at least one precision, for example [1, 2, 4, 8].")
-    if len(set(bits)) != len(bits):
-        raise ValueError(f"bits must not repeat a precision, got {bits}.")
-    if normalization not in NORMALIZATIONS:
-        raise ValueError(f"normalization must be one of {NORMALIZATIONS}, got "
-                         f"{normalization!r}.")
-    for name, value, low in (("n_bootstrap", n_bootstrap, 0), ("seed", seed, 0)):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
-            raise ValueError(f"{name} must be an integer >= {low}, got {value!r}.")
-    return sorted(bits)
+
+def _check_measure_args(bits, normalization, n_bootstrap, seed):
+    from helpers._validation import check_bits_list, check_bootstrap, check_choice, check_count
+
+    bits = [float(p) for p in check_bits_list(bits)]  # floats: the report's JSON keeps 1.0
+    check_choice(normalization, NORMALIZATIONS, name="normalization")
+    check_bootstrap(n_bootstrap)
+    check_count(seed, name="seed", minimum=0)
+    return bits
 
 
 def measure_representation(representation, bits=DEFAULT_BITS, *, normalization: str = "global",
@@ -592,6 +703,21 @@ def measure_representation(representation, bits=DEFAULT_BITS, *, normalization: 
     n, dim = measured.shape
     ceiling = math.log2(n)
     sizes["capacity"] = n
+    # The points of the intrinsic dimension are drawn now, so that too few distinct ones
+    # stop the run before anything is measured (the draw is the first use of the seed).
+    rng = np.random.default_rng(seed)
+    chosen = measured[_subsample(n, max_dimension_points, rng)]
+    distinct = _distinct_rows(chosen, _DIMENSION_POINTS)
+    if distinct < _DIMENSION_POINTS:
+        bar.close()
+        whole = len(chosen) == n
+        rows = "measured rows" if whole else "rows drawn for the intrinsic dimension"
+        raise RepresentationFileError(
+            f"{rep.path}: the {len(chosen):,} {rows} hold only {distinct} distinct points "
+            f"after normalization; the maximum-likelihood dimension needs "
+            f"{_DIMENSION_POINTS}. "
+            + ("Give more distinct representations." if whole else
+               "Raise max_dimension_points, or remove repeated rows from the file."))
     done("normalization", started)
 
     started = step("capacity")
@@ -624,8 +750,6 @@ def measure_representation(representation, bits=DEFAULT_BITS, *, normalization: 
     done("cells and entropy", started)
 
     started = step("intrinsic dimension")
-    rng = np.random.default_rng(seed)
-    chosen = measured[_subsample(n, max_dimension_points, rng)]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", geometry.DuplicatePointsWarning)
         estimates = {"mle": geometry.mle_dimension(chosen, n_bootstrap=n_bootstrap, seed=seed),
@@ -726,45 +850,64 @@ def verdict_text(report: CapacityReport) -> str:
     return " ".join(parts)
 
 
-def report_phrases(report: CapacityReport) -> dict[str, str]:
-    """The phrases the appendix quotes from a report (glue key to text).
-
-    ``rep_description`` (what was measured, and how it was normalized), ``dimension_text``
-    (both intrinsic-dimension estimates with their intervals and sample sizes),
-    ``map_rows_text`` (the rows behind the precision x dimension map) and ``verdict``.
-    """
-    mle, twonn = report.dimension["mle"], report.dimension["twonn"]
-    sample = (f"all {report.n_measured:,} measured points"
-              if mle["n_points"] + mle["n_duplicates"] >= report.n_measured else
-              f"{report.sizes['intrinsic dimension']:,} of the {report.n_measured:,} measured "
-              "points, chosen at random")
-    duplicates = (f" ({mle['n_duplicates']:,} duplicate points were set aside)"
-                  if mle["n_duplicates"] else "")
-    dimension_text = (
-        f"On {sample}{duplicates}, the maximum-likelihood estimate (Levina and Bickel, 10 to 20 "
-        f"neighbours) is {mle['estimate']:.2f} [{mle['ci_low']:.2f}, {mle['ci_high']:.2f}] and "
-        f"TwoNN gives {twonn['estimate']:.2f} [{twonn['ci_low']:.2f}, {twonn['ci_high']:.2f}] "
-        f"(95% bootstrap intervals), against a width of {report.dim:,} coordinates. Where the "
-        "points fill a set of dimension k, C_num can grow by at most about k bits per bit of "
-        "precision before it meets the sample ceiling.")
-    if report.precision_map:
-        train, test = report.sizes["map train"], report.sizes["map test"]
-        whole = train == report.n_fit and test == report.n_measured
-        map_rows = (f"all {train:,} training and {test:,} test rows" if whole else
-                    f"{train:,} of the {report.n_fit:,} training and {test:,} of the "
-                    f"{report.n_measured:,} test rows, chosen at random")
-    else:
-        map_rows = "nothing: the file has no labels, so there is no map"
-    how = ("the book's unit cube (one minimum and maximum for all coordinates)"
-           if report.normalization == "global" else "one minimum and maximum per coordinate")
-    description = (f"Measured: {report.source}. Normalization: {how}, fitted on "
-                   f"{report.n_fit:,} rows; every figure is measured on {report.n_measured:,} "
-                   "rows.")
-    return {"rep_description": description, "dimension_text": dimension_text,
-            "map_rows_text": map_rows, "verdict": report.verdict}
-
-
 # --------------------------------------------------------------------------- command
+
+
+def check_formats(names) -> list[str]:
+    """Check ``--formats`` names against the number formats and store quantizers, up front.
+
+    Introduced in the chapter "Number formats in practice".
+
+    Raises
+    ------
+    ValueError
+        For an unknown or repeated name; the message lists the known ones.
+    """
+    from helpers.measure.formats import FORMATS
+    from helpers.measure.stored import STORES
+
+    known = [*FORMATS, *STORES]
+    names = list(names)
+    unknown = [name for name in names if name not in known]
+    if unknown:
+        raise ValueError(f"unknown format {unknown[0]!r}; known formats and store quantizers: "
+                         f"{', '.join(known)}.")
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:
+        raise ValueError(f"--formats names {repeated[0]!r} twice; name each format once.")
+    return names
+
+
+def measure_formats(rep: RepresentationFile, bits, names, *, n_bootstrap: int = 200,
+                    seed: int = 0, max_rows: int = 2000) -> dict:
+    """Each number format and store quantizer of ``names`` beside the book's grid at ``bits``.
+
+    Introduced in the chapter "Number formats in practice", which measures the book's own
+    networks this way: distinct codes, entropies, probe accuracy (with labels), recall@10
+    against the float neighbours, reconstruction error, and each format's effective uniform
+    bits (:func:`helpers.measure.stored.effective_rows`). At most ``max_rows`` random rows of
+    each split are used.
+
+    Returns
+    -------
+    dict
+        ``rows`` (every quantizer, the grid included) and ``effective`` (the formats and
+        store quantizers with their effective bits).
+    """
+    from helpers.measure.formats import FORMATS
+    from helpers.measure.stored import effective_rows, quantizer_rows
+
+    rng = np.random.default_rng(seed)
+    train_rows = _subsample(len(rep.train), max_rows, rng)
+    test_rows = _subsample(len(rep.measured), max_rows, rng)
+    labels = (None, None) if not rep.has_labels else (
+        rep.train_labels[train_rows],
+        (rep.train_labels if rep.test is None else rep.test_labels)[test_rows])
+    rows = quantizer_rows(rep.train[train_rows], rep.measured[test_rows], *labels, bits=bits,
+                          formats=[n for n in names if n in FORMATS],
+                          stores=[n for n in names if n not in FORMATS],
+                          n_bootstrap=max(n_bootstrap, 1), seed=seed)
+    return {"rows": rows, "effective": effective_rows(rows)}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -784,8 +927,31 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", nargs="?", const="-", default=None, metavar="OUT",
                         help="also write the figures as JSON to OUT (or to stdout with no OUT)")
+    parser.add_argument("--formats", nargs="+", default=None, metavar="NAME",
+                        help="also measure these number formats and store quantizers against "
+                             "the book's grid (e.g. fp8_e4m3 int8_channel mxfp4 pq1)")
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     return parser
+
+
+def _check_output(path: Path) -> None:
+    """Refuse a ``--json`` path that cannot be written, before anything is measured."""
+    folder = path.parent
+    if path.is_dir():
+        raise ValueError(f"--json {path}: is a folder. Give a file name, for example "
+                         f"--json {path / 'figures.json'}.")
+    if not folder.is_dir():
+        raise ValueError(f"--json {path}: the folder {folder} does not exist. Create it first "
+                         "or write the figures elsewhere.")
+    try:  # the real test, as the final write makes its temporary file in the same folder
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+        if path.exists():
+            with open(path, "ab"):
+                pass
+    except OSError as error:
+        raise ValueError(f"--json {path}: cannot be written ({error.strerror or error}). "
+                         "Choose a path in a folder you can write to.") from None
 
 
 def main(argv=None) -> int:
@@ -795,14 +961,24 @@ def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     try:
         bits = parse_bits_option(args.bits) or DEFAULT_BITS
+        if args.json not in (None, "-"):
+            _check_output(Path(args.json))
+        formats = check_formats(args.formats) if args.formats else []
         representation = load_representations(args.file)
         progress = (not args.no_progress
                     and len(representation.measured) + len(representation.train) >= PROGRESS_ROWS)
         report = measure_representation(representation, bits, normalization=args.normalization,
                                         n_bootstrap=args.n_bootstrap, seed=args.seed,
                                         progress=progress)
+        if formats:
+            report.formats = measure_formats(representation, bits, formats,
+                                             n_bootstrap=args.n_bootstrap, seed=args.seed)
     except ValueError as error:  # RepresentationFileError is one
         print(f"error: {error}", file=sys.stderr)
+        return 1
+    except MemoryError:
+        print(f"error: {args.file}: measuring it ran out of memory. Measure a random subset "
+              "of the rows, saved as a smaller file.", file=sys.stderr)
         return 1
     payload = json.dumps(report.as_dict(), indent=2)
     if args.json == "-":

@@ -8,16 +8,25 @@ Usage (from the repository root)::
     python -m helpers.book.build check    # only check that the pairs are in sync
     python -m helpers.book.build rerun CHAPTER --bits 3 5 7   # one chapter at new precisions
 
-Steps: (1) every chapter's ``.md`` source and ``.ipynb`` twin must hold the same cells, and
-the ``.ipynb`` must carry no outputs; (1b) when chapters that use the model suite are to run,
-the suite is trained (or loaded) once, so that chapters running side by side do not each
-train the same networks; (2) papermill executes a *copy* of each chapter into
-``_build/executed`` (never the sources), chapters in parallel where cores allow, longest
-first, and a chapter that reuses another's cached measurements after it
-(``helpers_build: {after: [...]}`` in its front matter); (3) the
-pages and executed notebooks are staged in ``_build/stage`` and ``jupyter-book build`` renders
-them with execution off; (4) the new HTML replaces ``_build/html`` in one rename, so a failed
-build leaves the previous book untouched.
+Every build and every ``rerun`` goes through the same stages (:func:`run_plan`):
+(1) every chapter's ``.md`` source and ``.ipynb`` twin must hold the same cells, the
+``.ipynb`` no outputs, and the front matter's ``helpers_build`` entry only known keys;
+(2) when chapters that declare ``helpers_build: {suite: true}`` are to run, the model suite
+is trained (or loaded) once, so that chapters running side by side do not each train the
+same networks; (3) papermill executes a *copy* of each chapter (never the source) into a
+staging folder, chapters in parallel where cores allow, longest first, a chapter that reuses
+another's cached measurements after it (``helpers_build: {after: [...]}``), and the chapters
+that read the others' results last (``helpers_build: {stage: last}``); (4) ``jupyter-book
+build`` renders the staged pages with execution off; (5) only when every chapter and the
+render succeeded do the executed notebooks, the results (with the execution record) and the
+HTML replace those in ``_build``, together. A failed or interrupted build (Ctrl-C, SIGTERM,
+SIGHUP) leaves the previous book untouched.
+
+Every argument is checked before anything runs: parameter names and values (by the
+chapter's own rules, :func:`helpers.book.params.chapter_rules`), the data directory, the
+profile of the chapters kept. One run at a time holds a build folder (:func:`build_lock`);
+a second is refused at once with the first's pid and start time. The chapters' workers end
+when the build dies, even by SIGKILL.
 
 Chapters are the entries of ``_toc.yml`` under ``notebooks/``; nothing here names a chapter.
 Introduced in the book's README and used by every chapter.
@@ -42,7 +51,7 @@ from pathlib import Path
 import yaml
 
 from helpers._settings import CACHE_DIR_VARIABLE, DATA_DIR_VARIABLE, RESULTS_DIR_VARIABLE
-from helpers.book.params import PROFILES
+from helpers.book.params import CHAPTER_VARIABLE, PROFILES, ParameterError, check_parameter
 
 NOTEBOOK_FOLDER = "notebooks"
 SOURCE_SUFFIX = ".md"
@@ -216,8 +225,177 @@ def check_pairs(chapters: list[Chapter]) -> None:
     if problems:
         raise BuildError(
             "notebook pairs are not in sync:\n  " + "\n  ".join(problems)
-            + "\nRun `python -m helpers.book.build sync` after editing a .md source, then commit both."
+            + "\nRun `python -m helpers.book.build sync` after editing a .md source, then commit "
+            "both."
         )
+
+
+# ---------------------------------------------------------------------------------------------
+# What a chapter declares: its front matter and its parameters cell
+
+#: The keys a chapter may set under ``helpers_build`` in its Markdown front matter.
+FRONT_MATTER_KEYS = {
+    "suite": "true when the chapter trains or loads the model suite",
+    "after": "the chapters whose cached measurements it reuses, so it starts after them",
+    "stage": "last for a chapter that reads the others' results (the ledger, the statistics)",
+}
+
+
+def front_matter(chapter: Chapter) -> dict:
+    """The ``helpers_build`` entry of a chapter's front matter (``{}`` without one), checked.
+
+    Raises
+    ------
+    BuildError
+        For a key not in :data:`FRONT_MATTER_KEYS` or a value of the wrong kind; the message
+        names the chapter and the fix.
+    """
+    import nbformat
+
+    found = nbformat.read(chapter.notebook, as_version=4).metadata.get("helpers_build", {})
+    fix = (f"correct `helpers_build` in the front matter of {chapter.source.name}, then run "
+           "`python -m helpers.book.build sync`")
+    if not isinstance(found, dict):
+        raise BuildError(f"chapter {chapter.name}: `helpers_build` must be a mapping such as "
+                         f"{{suite: true}}, got {found!r}; {fix}.")
+    unknown = sorted(set(found) - set(FRONT_MATTER_KEYS))
+    if unknown:
+        known = "; ".join(f"{key}: {meaning}" for key, meaning in FRONT_MATTER_KEYS.items())
+        raise BuildError(f"chapter {chapter.name}: unknown key(s) {unknown} under "
+                         f"`helpers_build` (the keys are {known}); {fix}.")
+    if not isinstance(found.get("suite", False), bool):
+        raise BuildError(f"chapter {chapter.name}: `suite` must be true or false, got "
+                         f"{found['suite']!r}; {fix}.")
+    if found.get("stage", "main") not in ("main", "last"):
+        raise BuildError(f"chapter {chapter.name}: `stage` must be main or last, got "
+                         f"{found['stage']!r}; {fix}.")
+    return found
+
+
+def uses_suite(chapter: Chapter) -> bool:
+    """Whether a chapter trains or loads the model suite: ``helpers_build: {suite: true}``."""
+    return front_matter(chapter).get("suite", False)
+
+
+def chapter_stage(chapter: Chapter) -> str:
+    """``"last"`` for chapters that read the others' results (the claims ledger, the
+    execution statistics), marked by ``helpers_build: {stage: last}`` in their front matter;
+    ``"main"`` otherwise."""
+    return str(front_matter(chapter).get("stage", "main"))
+
+
+def chapter_order_constraints(chapters: list[Chapter]) -> dict[str, set[str]]:
+    """``{chapter name: names of the chapters it starts after}``, among ``chapters``.
+
+    A chapter declares them in its front matter, ``helpers_build: {after: [04_curvature]}``,
+    when it reuses another's cached measurements: run side by side, both would compute them
+    (chapter 5 waits for chapter 4's curvature). The order is only kept when both chapters
+    run in the same build; a chapter run alone computes what it does not find cached.
+
+    Raises
+    ------
+    BuildError
+        When a chapter names a chapter the book does not have, or chapters wait for each
+        other in a cycle.
+    """
+    names = {chapter.name for chapter in chapters}
+    book = names | ({c.name for c in list_chapters(chapters[0].root)} if chapters else set())
+    after = {}
+    for chapter in chapters:
+        fix = (f"correct `helpers_build: after:` in {chapter.source.name}, then run "
+               "`python -m helpers.book.build sync`")
+        declared = front_matter(chapter).get("after") or []
+        declared = [declared] if isinstance(declared, str) else declared
+        if not isinstance(declared, list) or not all(isinstance(n, str) for n in declared):
+            raise BuildError(f"chapter {chapter.name}: `after` must be a chapter name or a list "
+                             f"of them, got {declared!r}; {fix}.")
+        unknown = [name for name in declared if name not in book]
+        if unknown:
+            raise BuildError(
+                f"chapter {chapter.name} starts after {unknown}, which the book does not have "
+                f"(its chapters: {sorted(book)}); {fix}.")
+        after[chapter.name] = set(declared) & names - {chapter.name}
+    visiting, done = set(), set()
+
+    def visit(name: str, path: list[str]) -> None:
+        if name in done:
+            return
+        if name in visiting:
+            cycle = " -> ".join([*path[path.index(name):], name])
+            raise BuildError(f"chapters wait for each other in a cycle ({cycle}); remove one "
+                             "`helpers_build: after:` entry.")
+        visiting.add(name)
+        for other in sorted(after[name]):
+            visit(other, [*path, name])
+        visiting.discard(name)
+        done.add(name)
+
+    for name in sorted(after):
+        visit(name, [])
+    return after
+
+
+def chapter_parameters(chapter: Chapter) -> set[str]:
+    """Names assigned in a chapter's ``parameters`` cell (what papermill may override)."""
+    import nbformat
+
+    notebook = nbformat.read(chapter.notebook, as_version=4)
+    names = set()
+    for cell in notebook.cells:
+        if "parameters" in cell.metadata.get("tags", []):
+            for line in cell.source.splitlines():
+                match = re.match(r"^([A-Za-z_]\w*)\s*=", line)
+                if match:
+                    names.add(match.group(1))
+    return names
+
+
+def check_parameters(chapters: list[Chapter], parameters: dict) -> None:
+    """Refuse parameters that a chosen chapter does not have, or values it would refuse,
+    before anything runs.
+
+    papermill would inject unknown names as new variables that nothing reads, so a misspelt
+    name (``--param bit=[1, 2]``) would otherwise be ignored without a word. Every value is
+    checked by :func:`helpers.book.params.check_parameter`, with the rules the chapter's own
+    ``resolve_parameters`` applies, so that ``--param bits="[0]"`` stops the build at once
+    rather than after hours of training.
+    """
+    if "profile" in parameters:
+        raise BuildError("the profile is not a --param: give it with --profile "
+                         f"{{{','.join(PROFILES)}}}.")
+    for chapter in chapters:
+        known = chapter_parameters(chapter)
+        unknown = sorted(set(parameters) - known)
+        if unknown:
+            raise BuildError(
+                f"chapter {chapter.name} has no parameter {', '.join(unknown)}; its parameters "
+                f"are {', '.join(sorted(known))}. Choose the chapters with --only, or correct "
+                "the name."
+            )
+        for name, value in parameters.items():
+            try:
+                check_parameter(name, value, chapter=chapter.name)
+            except ParameterError as error:
+                raise BuildError(f"chapter {chapter.name} refuses --param {name}={value}: "
+                                 f"{error} Nothing was run.") from None
+
+
+def check_data_dir(data_dir: str | None, *, recorded: bool = False) -> str | None:
+    """The data directory as an absolute path, or a :class:`BuildError` if it is missing.
+
+    Without this check a chapter ran on the embedded data, its page was marked with the
+    missing folder, and only the render refused. ``recorded``: the folder comes from the last
+    build's record (a ``rerun``), which the message then says.
+    """
+    if data_dir is None:
+        return None
+    path = Path(data_dir).expanduser()
+    if not path.is_dir():
+        what = "does not exist" if not path.exists() else "is not a folder"
+        origin = "the last build's data directory" if recorded else "--data-dir"
+        raise BuildError(f"{origin} {data_dir} {what}; give an existing folder with "
+                         "--data-dir (see the README for its layout). Nothing was run.")
+    return str(path.resolve())
 
 
 # ---------------------------------------------------------------------------------------------
@@ -257,6 +435,7 @@ def _execute_one(chapter_entry: str, root: str, output: str, parameters: dict, e
 
     _own_process_group()
     os.environ.update(env)
+    os.environ[CHAPTER_VARIABLE] = Path(chapter_entry).name  # for its parameter rules
     started = time.perf_counter()
     try:
         with _stderr_to(kernel_log):
@@ -271,6 +450,37 @@ def _execute_one(chapter_entry: str, root: str, output: str, parameters: dict, e
     except Exception as error:  # kernel death, bad parameters file, ...
         return time.perf_counter() - started, f"{type(error).__name__}: {error}"
     return time.perf_counter() - started, None
+
+
+def _end_with_parent(parent: int) -> None:
+    """Pool initializer: end this worker when the build that started it dies.
+
+    A build killed by SIGKILL cannot stop its workers; without this they ran on for
+    minutes, with their kernels. On Linux the kernel sends SIGTERM to the worker when its
+    parent dies (``prctl(PR_SET_PDEATHSIG)``); elsewhere a thread checks the parent every
+    second. The chapter's kernel ends when its worker does (its parent poller).
+    """
+    import signal
+    import threading
+
+    armed = False
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            libc = ctypes.CDLL(None, use_errno=True)
+            armed = libc.prctl(1, int(signal.SIGTERM), 0, 0, 0) == 0  # 1: PR_SET_PDEATHSIG
+        except (OSError, AttributeError):
+            armed = False
+    if os.getppid() != parent:  # the build died before the signal was armed
+        os._exit(1)
+    if not armed:
+        def watch() -> None:
+            while os.getppid() == parent:
+                time.sleep(1.0)
+            os.kill(os.getpid(), signal.SIGTERM)
+
+        threading.Thread(target=watch, daemon=True, name="parent-watch").start()
 
 
 def _own_process_group() -> None:
@@ -430,7 +640,9 @@ def execute_chapters(root: Path, chapters: list[Chapter], build_dir: Path, *, pr
     logs = build_dir / "logs"
     logs.mkdir(parents=True, exist_ok=True)
     with _stop_signals_interrupt():
-        pool = futures.ProcessPoolExecutor(max_workers=jobs, mp_context=context)
+        pool = futures.ProcessPoolExecutor(max_workers=jobs, mp_context=context,
+                                           initializer=_end_with_parent,
+                                           initargs=(os.getpid(),))
         try:
             after = chapter_order_constraints(chapters)
             order = longest_first(chapters, recorded_seconds(build_dir, profile), after)
@@ -488,17 +700,22 @@ def execute_chapters(root: Path, chapters: list[Chapter], build_dir: Path, *, pr
     return timings
 
 
-def stamp_execution(path: Path, *, profile: str, data_dir: str | None, parameters: dict):
-    """Record in an executed notebook's metadata what it was executed with."""
+def _now() -> str:
+    """The time now (UTC, to the second), as the execution record and notebooks keep it."""
     import datetime
 
+    return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+
+
+def stamp_execution(path: Path, *, profile: str, data_dir: str | None, parameters: dict):
+    """Record in an executed notebook's metadata what it was executed with."""
     import nbformat
 
     notebook = nbformat.read(path, as_version=4)
     notebook.metadata["helpers_build"] = {
         **notebook.metadata.get("helpers_build", {}), "profile": profile,
         "data_dir": data_dir, "parameters": dict(parameters),
-        "executed": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "executed": _now(),
     }
     nbformat.write(notebook, path)
 
@@ -509,9 +726,11 @@ def build_transaction(build_dir: Path):
 
     Yields a staging folder holding ``executed/`` (empty) and ``results/`` (a copy of the
     current results, so chapters that read the others' results see them). On success the
-    executed notebooks join ``build_dir/executed`` and the staged results replace
-    ``build_dir/results``; on any failure the staging folder is kept as
-    ``build_dir/failed/last-build`` and nothing of the failed build reaches the next render.
+    executed notebooks join ``build_dir/executed``, the staged results replace
+    ``build_dir/results`` and a staged ``html/`` (:func:`render` with ``staging``) replaces
+    ``build_dir/html``, with termination signals held off so that the three change
+    together; on any failure or interruption the staging folder is kept as
+    ``build_dir/failed/last-build`` and nothing of the failed build reaches the book.
     """
     staging = build_dir / "staging"
     if staging.exists():
@@ -533,16 +752,44 @@ def build_transaction(build_dir: Path):
         raise
     executed = build_dir / "executed"
     executed.mkdir(parents=True, exist_ok=True)
-    for path in (staging / "executed").glob("*.ipynb"):
-        os.replace(path, executed / path.name)
     previous = build_dir / "results.previous"
     if previous.exists():
         shutil.rmtree(previous)
-    if results.exists():
-        os.replace(results, previous)
-    os.replace(staging / "results", results)
+    old_html = build_dir / "html.previous"
+    if old_html.exists():
+        shutil.rmtree(old_html)
+    with _termination_held():  # renames only: a signal now would split the book
+        for path in (staging / "executed").glob("*.ipynb"):
+            os.replace(path, executed / path.name)
+        if results.exists():
+            os.replace(results, previous)
+        os.replace(staging / "results", results)
+        if (staging / "html").is_dir():
+            if (build_dir / "html").exists():
+                os.replace(build_dir / "html", old_html)
+            os.replace(staging / "html", build_dir / "html")
     shutil.rmtree(previous, ignore_errors=True)
+    shutil.rmtree(old_html, ignore_errors=True)
     shutil.rmtree(staging, ignore_errors=True)
+
+
+@contextmanager
+def _termination_held():
+    """Hold off SIGINT, SIGTERM and SIGHUP (delivered on leaving) in the main thread."""
+    import signal
+    import threading
+
+    if (not hasattr(signal, "pthread_sigmask")
+            or threading.current_thread() is not threading.main_thread()):
+        yield
+        return
+    held = {getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP")
+            if hasattr(signal, name)}
+    before = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, before)
 
 
 UNRECORDED = "unrecorded"
@@ -563,16 +810,22 @@ def execution_settings(path: Path) -> tuple:
     return profile, recorded.get("data_dir") if "data_dir" in recorded else UNRECORDED
 
 
-def check_one_profile(chapters: list[Chapter], build_dir: Path) -> tuple:
+def check_one_profile(chapters: list[Chapter], build_dir: Path, staging: Path | None = None,
+                      *, planned: dict | None = None) -> tuple:
     """Refuse to render chapters executed with different profiles or data directories.
 
     Returns the common ``(profile, data_dir)``. The message names the chapters of each
-    setting and how to re-execute the stale ones.
+    setting and how to re-execute the stale ones. ``staging``: the notebooks of a build in
+    progress (:func:`executed_notebook`). ``planned``: ``{chapter name: (profile, data_dir)}``
+    for chapters a build is about to execute, so that a mixed book is refused before they
+    run, not after.
     """
     settings = {}
     for chapter in chapters:
-        path = build_dir / "executed" / f"{chapter.name}.ipynb"
-        if path.is_file():
+        path = executed_notebook(chapter, build_dir, staging)
+        if planned and chapter.name in planned:
+            settings[chapter.name] = planned[chapter.name]
+        elif path.is_file():
             settings[chapter.name] = execution_settings(path)
     recorded = {data for _, data in settings.values() if data != UNRECORDED}
     groups: dict[tuple, list[str]] = {}
@@ -594,72 +847,8 @@ def check_one_profile(chapters: list[Chapter], build_dir: Path) -> tuple:
             + ", or rebuild the whole book.")
     return next(iter(groups), (None, None))
 
-
-def _build_metadata(chapter: Chapter) -> dict:
-    """The ``helpers_build`` entry of a chapter's front matter (``{}`` without one)."""
-    import nbformat
-
-    metadata = nbformat.read(chapter.notebook, as_version=4).metadata
-    found = metadata.get("helpers_build", {})
-    return found if isinstance(found, dict) else {}
-
-
-def chapter_stage(chapter: Chapter) -> str:
-    """``"last"`` for chapters that read the others' results (the claims ledger, the
-    execution statistics), marked by ``helpers_build: {stage: last}`` in their front matter;
-    ``"main"`` otherwise."""
-    return str(_build_metadata(chapter).get("stage", "main"))
-
-
-def chapter_order_constraints(chapters: list[Chapter]) -> dict[str, set[str]]:
-    """``{chapter name: names of the chapters it starts after}``, among ``chapters``.
-
-    A chapter declares them in its front matter, ``helpers_build: {after: [04_curvature]}``,
-    when it reuses another's cached measurements: run side by side, both would compute them
-    (chapter 5 waits for chapter 4's curvature). The order is only kept when both chapters
-    run in the same build; a chapter run alone computes what it does not find cached.
-
-    Raises
-    ------
-    BuildError
-        When a chapter names a chapter the book does not have, or chapters wait for each
-        other in a cycle.
-    """
-    names = {chapter.name for chapter in chapters}
-    book = names | ({c.name for c in list_chapters(chapters[0].root)} if chapters else set())
-    after = {}
-    for chapter in chapters:
-        fix = (f"correct `helpers_build: after:` in {chapter.source.name}, then run "
-               "`python -m helpers.book.build sync`")
-        declared = _build_metadata(chapter).get("after") or []
-        declared = [declared] if isinstance(declared, str) else declared
-        if not isinstance(declared, list) or not all(isinstance(n, str) for n in declared):
-            raise BuildError(f"chapter {chapter.name}: `after` must be a chapter name or a list "
-                             f"of them, got {declared!r}; {fix}.")
-        unknown = [name for name in declared if name not in book]
-        if unknown:
-            raise BuildError(
-                f"chapter {chapter.name} starts after {unknown}, which the book does not have "
-                f"(its chapters: {sorted(book)}); {fix}.")
-        after[chapter.name] = set(declared) & names - {chapter.name}
-    visiting, done = set(), set()
-
-    def visit(name: str, path: list[str]) -> None:
-        if name in done:
-            return
-        if name in visiting:
-            cycle = " -> ".join([*path[path.index(name):], name])
-            raise BuildError(f"chapters wait for each other in a cycle ({cycle}); remove one "
-                             "`helpers_build: after:` entry.")
-        visiting.add(name)
-        for other in sorted(after[name]):
-            visit(other, [*path, name])
-        visiting.discard(name)
-        done.add(name)
-
-    for name in sorted(after):
-        visit(name, [])
-    return after
+# ---------------------------------------------------------------------------------------------
+# The execution record
 
 
 #: Packages whose versions the execution record lists.
@@ -714,8 +903,6 @@ def write_execution_record(build_dir: Path, *, profile: str, data_dir: str | Non
     Chapters not executed in this build keep the entry of the build that last executed them
     (marked with its own profile), so a ``--only`` rerun does not erase the others.
     """
-    import datetime
-
     from helpers._io import write_json_atomic
 
     earlier = last_record(build_dir)
@@ -728,56 +915,15 @@ def write_execution_record(build_dir: Path, *, profile: str, data_dir: str | Non
     for name, seconds in timings.items():
         previous[name] = {"name": name, "seconds": round(float(seconds), 1),
                           "status": "executed", "profile": profile, "parameters": parameters}
-    record = {"profile": profile, "data_dir": data_dir, "started": started,
-              "written": datetime.datetime.now(datetime.timezone.utc).isoformat(
-                  timespec="seconds"),
-              "training_stage": training, "chapters": sorted(previous.values(),
-                                                              key=lambda c: c["name"]),
+    record = {"profile": profile, "data_dir": data_dir, "started": started, "written": _now(),
+              "training_stage": training,
+              "chapters": sorted(previous.values(), key=lambda c: c["name"]),
               **environment_summary()}
     return write_json_atomic(build_dir / "results" / EXECUTION_FILE, record)
 
 
-def chapter_parameters(chapter: Chapter) -> set[str]:
-    """Names assigned in a chapter's ``parameters`` cell (what papermill may override)."""
-    import nbformat
-
-    notebook = nbformat.read(chapter.notebook, as_version=4)
-    names = set()
-    for cell in notebook.cells:
-        if "parameters" in cell.metadata.get("tags", []):
-            for line in cell.source.splitlines():
-                match = re.match(r"^([A-Za-z_]\w*)\s*=", line)
-                if match:
-                    names.add(match.group(1))
-    return names
-
-
-def check_parameters(chapters: list[Chapter], parameters: dict) -> None:
-    """Refuse parameters that a chosen chapter does not have, before anything runs.
-
-    papermill would inject them as new variables that nothing reads, so a misspelt name
-    (``--param bit=[1, 2]``) would otherwise be ignored without a word.
-    """
-    for chapter in chapters:
-        known = chapter_parameters(chapter)
-        unknown = sorted(set(parameters) - known)
-        if unknown:
-            raise BuildError(
-                f"chapter {chapter.name} has no parameter {', '.join(unknown)}; its parameters "
-                f"are {', '.join(sorted(known))}. Choose the chapters with --only, or correct "
-                "the name."
-            )
-
-
-#: Calls in a chapter's source that train or load networks of the model suite.
-SUITE_CALLS = ("train_suite(", "capacity.book_example(")
-
-
-def uses_suite(chapter: Chapter) -> bool:
-    """Whether a chapter trains or loads the model suite (its source makes a
-    :data:`SUITE_CALLS` call)."""
-    text = chapter.source.read_text(encoding="utf-8")
-    return any(call in text for call in SUITE_CALLS)
+# ---------------------------------------------------------------------------------------------
+# The training stage
 
 
 #: Chapter parameters that change which networks a chapter trains; with any of them the
@@ -844,7 +990,18 @@ def _images_per_second(record) -> float | None:
 # Rendering
 
 
-def _stage(root: Path, chapters: list[Chapter], build_dir: Path) -> Path:
+def executed_notebook(chapter: Chapter, build_dir: Path, staging: Path | None = None) -> Path:
+    """Where a chapter's executed notebook is: in ``staging`` (from
+    :func:`build_transaction`) when this build executed it, else in ``build_dir/executed``."""
+    if staging is not None:
+        fresh = staging / "executed" / f"{chapter.name}.ipynb"
+        if fresh.is_file():
+            return fresh
+    return build_dir / "executed" / f"{chapter.name}.ipynb"
+
+
+def _stage(root: Path, chapters: list[Chapter], build_dir: Path,
+           staging: Path | None = None) -> Path:
     """Copy the pages, the config and the executed notebooks into a fresh staging folder."""
     stage = build_dir / "stage"
     if stage.exists():
@@ -855,7 +1012,7 @@ def _stage(root: Path, chapters: list[Chapter], build_dir: Path) -> Path:
     shutil.copytree(root / "book", stage / "book")
     (stage / NOTEBOOK_FOLDER).mkdir()
     for chapter in chapters:
-        executed = build_dir / "executed" / f"{chapter.name}.ipynb"
+        executed = executed_notebook(chapter, build_dir, staging)
         if not executed.is_file():
             raise BuildError(
                 f"chapter {chapter.name} has not been executed yet ({executed} is missing); "
@@ -894,14 +1051,17 @@ def _copy_with_provenance(source: Path, target: Path) -> None:
     nbformat.write(notebook, target)
 
 
-def render(root: Path, chapters: list[Chapter], build_dir: Path) -> Path:
+def render(root: Path, chapters: list[Chapter], build_dir: Path,
+           staging: Path | None = None) -> Path:
     """Render the staged book with jupyter-book and swap it into ``build_dir/html``.
 
-    Refuses (:func:`check_one_profile`) when the executed chapters come from builds with
-    different profiles or data directories.
+    With ``staging`` (from :func:`build_transaction`) the chapters this build executed are
+    taken from there and the new HTML goes to ``staging/html``, which the transaction
+    publishes together with the notebooks and results. Refuses (:func:`check_one_profile`)
+    when the executed chapters come from builds with different profiles or data directories.
     """
-    check_one_profile(chapters, build_dir)
-    stage = _stage(root, chapters, build_dir)
+    check_one_profile(chapters, build_dir, staging)
+    stage = _stage(root, chapters, build_dir, staging)
     work = build_dir / "jupyter-book"
     started = time.perf_counter()
     if not _has_module("jupyter_book"):
@@ -917,17 +1077,23 @@ def render(root: Path, chapters: list[Chapter], build_dir: Path) -> Path:
         warnings = [line for line in (result.stdout + result.stderr).splitlines()
                     if "WARNING" in line or "ERROR" in line]
         raise BuildError(
-            "jupyter-book failed; the previous HTML book was left as it was. First problems:\n  "
+            "jupyter-book failed; the previous book was left as it was. First problems:\n  "
             + "\n  ".join(warnings[:10]) + f"\nFull log: {log}"
         )
     fresh = work / "_build" / "html"
+    if staging is not None:
+        staged = staging / "html"
+        os.replace(fresh, staged)
+        print(f"rendered in {time.perf_counter() - started:.1f} s", flush=True)
+        return staged
     final = build_dir / "html"
     previous = build_dir / "html.previous"
     if previous.exists():
         shutil.rmtree(previous)
-    if final.exists():
-        os.replace(final, previous)
-    os.replace(fresh, final)
+    with _termination_held():  # between the two renames there is no book
+        if final.exists():
+            os.replace(final, previous)
+        os.replace(fresh, final)
     if previous.exists():
         shutil.rmtree(previous)
     print(f"rendered in {time.perf_counter() - started:.1f} s: {final / 'index.html'}", flush=True)
@@ -938,6 +1104,219 @@ def _has_module(name: str) -> bool:
     import importlib.util
 
     return importlib.util.find_spec(name) is not None
+
+
+# ---------------------------------------------------------------------------------------------
+# One build per build folder
+
+#: The lock file in the build folder; while a build, a rerun or a render runs, it holds an
+#: exclusive ``flock`` on it and the file names the run (pid, start time, command).
+LOCK_FILE = ".build.lock"
+
+
+def _unwritable(build_dir: Path, error: OSError) -> str:
+    return (f"the build folder {build_dir} cannot be written ({error.strerror or error}); "
+            "make it writable, or choose another folder with --build-dir.")
+
+
+def _lock_holder(handle: int) -> dict:
+    """What the lock file says about the run that holds (or held) it; ``{}`` if nothing."""
+    os.lseek(handle, 0, os.SEEK_SET)
+    text = os.read(handle, 4096).decode("utf-8", "replace")
+    try:
+        holder = json.loads(text) if text.strip() else {}
+    except ValueError:
+        return {"pid": "unknown", "started": "unknown", "command": text.strip()[:200]}
+    return holder if isinstance(holder, dict) else {}
+
+
+def _describe_holder(holder: dict) -> str:
+    return (f"pid {holder.get('pid', 'unknown')}, started {holder.get('started', 'unknown')}"
+            + (f" ({holder['command']})" if holder.get("command") else ""))
+
+
+@contextmanager
+def build_lock(build_dir: Path):
+    """Hold the build folder for this run alone: an exclusive, non-blocking ``fcntl`` lock.
+
+    Two runs in one folder destroyed each other's work (the second deleted the first's
+    staging folder, or two renders swapped ``html`` away). A second run is refused at once,
+    before it changes anything, with the running one's pid and start time. The kernel drops
+    the lock of a process that dies, however it dies; the lock file still names it then, so
+    the next run says that it takes the lock over. A build folder that cannot be written is
+    refused here too, with its name.
+
+    Raises
+    ------
+    BuildError
+        When another run holds the folder, or the folder cannot be created or written.
+    """
+    import fcntl
+
+    try:
+        build_dir.mkdir(parents=True, exist_ok=True)
+        handle = os.open(build_dir / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o666)
+    except OSError as error:
+        raise BuildError(_unwritable(build_dir, error)) from None
+    try:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = {}
+            for _ in range(20):  # a run that has just locked writes its name a moment later
+                holder = _lock_holder(handle)
+                if holder:
+                    break
+                time.sleep(0.05)
+            raise BuildError(
+                f"another build is running in {build_dir}: {_describe_holder(holder)}. "
+                "Nothing was changed. Wait for it to finish, or give this one another "
+                "--build-dir.") from None
+        if not os.access(build_dir, os.W_OK):
+            raise BuildError(_unwritable(build_dir, PermissionError(13, "permission denied")))
+        left = _lock_holder(handle)
+        if left:
+            print(f"taking over the lock of {build_dir}: the run that held it "
+                  f"({_describe_holder(left)}) ended without releasing it.", flush=True)
+        program = Path(sys.argv[0]).name if sys.argv and sys.argv[0] else "python"
+        if program == "build.py":  # run as `python -m helpers.book.build`
+            program = "python -m helpers.book.build"
+        record = {"pid": os.getpid(), "started": _now(),
+                  "command": " ".join([program, *sys.argv[1:]])}
+        try:
+            os.ftruncate(handle, 0)
+            os.pwrite(handle, json.dumps(record).encode("utf-8"), 0)
+        except OSError as error:
+            raise BuildError(_unwritable(build_dir, error)) from None
+        try:
+            yield
+        finally:
+            os.ftruncate(handle, 0)  # released cleanly: nothing for the next run to report
+    finally:
+        os.close(handle)  # closing drops the flock
+
+
+# ---------------------------------------------------------------------------------------------
+# The stage runner, shared by `build` and `rerun`
+
+
+@dataclass(frozen=True)
+class Step:
+    """Chapters executed side by side, with the papermill parameters they all get."""
+
+    chapters: tuple[Chapter, ...]
+    parameters: dict
+
+
+@dataclass(frozen=True)
+class Plan:
+    """One build, with every argument checked: what :func:`run_plan` trains and executes.
+
+    The steps run one after the other; the chapters of the last one (the ledger, the
+    statistics) read the results and the execution record of those before. A plan without
+    steps only renders.
+    """
+
+    profile: str | None
+    data_dir: str | None
+    jobs: int
+    steps: tuple[Step, ...] = ()
+    train: bool = False
+
+
+def plan_build(chapters: list[Chapter], *, only: list[str] | None, parameters: dict,
+               profile: str, data_dir: str | None, jobs: int, train: bool = True,
+               build_dir: Path | None = None) -> Plan:
+    """The plan of ``python -m helpers.book.build``: the chosen chapters, their readers last.
+
+    The model suite is trained first when a chosen chapter declares that it uses it, unless
+    ``train`` is off or a parameter (:data:`SUITE_PARAMETERS`) changes which networks the
+    chapters need. Every argument is checked before anything runs: the parameters' names and
+    values, the data directory, and (with ``build_dir``) that the chosen chapters would not
+    leave the book mixing profiles.
+    """
+    selected = select_chapters(chapters, only)
+    check_parameters(selected, parameters)
+    data_dir = check_data_dir(data_dir)
+    if build_dir is not None:
+        check_one_profile(chapters, build_dir,
+                          planned={chapter.name: (profile, data_dir) for chapter in selected})
+    train = (train and any(uses_suite(chapter) for chapter in selected)
+             and not set(parameters) & set(SUITE_PARAMETERS))
+    last = tuple(chapter for chapter in selected if chapter_stage(chapter) == "last")
+    first = tuple(chapter for chapter in selected if chapter not in last)
+    return Plan(profile, data_dir, jobs, steps=(Step(first, parameters), Step(last, parameters)),
+                train=train)
+
+
+def plan_rerun(chapters: list[Chapter], build_dir: Path, *, chapter: str | None, bits,
+               parameters: dict, profile: str | None, data_dir: str | None,
+               jobs: int) -> Plan:
+    """The plan of ``rerun``: one chapter with new parameters, then the chapters that read
+    the results (the claims ledger, the statistics) with their own.
+
+    The profile and data directory default to those of the last build in ``build_dir``, so
+    that the book stays one profile. The suite is not trained as a stage: the one chapter
+    runs alone and loads or trains what it needs.
+    """
+    if not chapter:
+        raise BuildError("rerun needs a chapter, e.g. `python -m helpers.book.build rerun "
+                         f"curvature_threshold --bits 3 5 7`; chapters: "
+                         f"{', '.join(c.name for c in chapters)}.")
+    (selected,) = select_chapters(chapters, [chapter])
+    bits = parse_bits_arguments(bits)
+    parameters = dict(parameters)
+    if bits is not None:
+        parameters["bits"] = json.dumps(bits)
+    if not parameters:
+        raise BuildError("rerun needs new parameters: --bits 3 5 7, or --param NAME=VALUE.")
+    check_parameters([selected], parameters)
+    previous = last_record(build_dir)
+    readers = [c for c in chapters if chapter_stage(c) == "last" and c != selected]
+    profile = profile or previous.get("profile") or "default"
+    data_dir = check_data_dir(data_dir or previous.get("data_dir"), recorded=not data_dir)
+    check_one_profile(chapters, build_dir, planned={
+        chapter.name: (profile, data_dir) for chapter in (selected, *readers)})
+    return Plan(profile, data_dir, jobs,
+                steps=(Step((selected,), parameters), Step(tuple(readers), {})))
+
+
+def run_plan(root: Path, chapters: list[Chapter], build_dir: Path, plan: Plan) -> dict:
+    """Run a plan's stages: train the suite, execute the steps, publish, render.
+
+    The run holds the build folder alone (:func:`build_lock`). The executed notebooks, the
+    results and the rendered HTML are staged (:func:`build_transaction`) and replace those in
+    ``build_dir`` together, only when every step and the render succeeded; SIGTERM and
+    SIGHUP count as Ctrl-C throughout. A plan without steps renders the executed notebooks
+    and swaps the HTML in by one rename. Returns ``{chapter name: seconds}``.
+    """
+    started = _now()
+    timings: dict[str, float] = {}
+    with build_lock(build_dir), _stop_signals_interrupt():
+        if not plan.steps:
+            render(root, chapters, build_dir)
+            return timings
+        training = (train_stage(build_dir, profile=plan.profile, data_dir=plan.data_dir)
+                    if plan.train else None)
+        with build_transaction(build_dir) as staging:
+            for step in plan.steps:
+                ran = (execute_chapters(root, list(step.chapters), build_dir, jobs=plan.jobs,
+                                        profile=plan.profile, data_dir=plan.data_dir,
+                                        parameters=step.parameters, staging=staging)
+                       if step.chapters else {})
+                # written after every step: the chapters of the next one read it
+                write_execution_record(staging, profile=plan.profile, data_dir=plan.data_dir,
+                                       parameters=step.parameters, timings=ran,
+                                       training=training, started=started)
+                timings.update(ran)
+            render(root, chapters, build_dir, staging)
+    return timings
+
+
+def rerun(root: Path, chapters: list[Chapter], build_dir: Path, **arguments) -> dict:
+    """Rerun one chapter with new parameters (:func:`plan_rerun` takes the ``arguments``),
+    then its readers, then re-render the book. Returns ``{chapter name: seconds}``."""
+    return run_plan(root, chapters, build_dir, plan_rerun(chapters, build_dir, **arguments))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -961,51 +1340,7 @@ def parse_bits_arguments(values) -> list[float]:
         raise BuildError(str(error)) from None
 
 
-def rerun(root: Path, chapters: list[Chapter], build_dir: Path, *, chapter: str | None,
-          bits, parameters: dict, profile: str | None, data_dir: str | None,
-          jobs: int) -> dict:
-    """Rerun one chapter with new parameters, then the chapters that read the results (the
-    claims ledger), then re-render the book. Every argument is checked before anything runs.
-
-    The profile and data directory default to those of the last build in ``build_dir``, so
-    that the book stays one profile. Returns ``{chapter name: seconds}``.
-    """
-    import datetime
-
-    if not chapter:
-        raise BuildError("rerun needs a chapter, e.g. `python -m helpers.book.build rerun "
-                         f"curvature_threshold --bits 3 5 7`; chapters: "
-                         f"{', '.join(c.name for c in chapters)}.")
-    (selected,) = select_chapters(chapters, [chapter])
-    bits = parse_bits_arguments(bits)
-    parameters = dict(parameters)
-    if bits is not None:
-        parameters["bits"] = json.dumps(bits)
-    if not parameters:
-        raise BuildError("rerun needs new parameters: --bits 3 5 7, or --param NAME=VALUE.")
-    check_parameters([selected], parameters)
-    previous = last_record(build_dir)
-    profile = profile or previous.get("profile") or "default"
-    data_dir = data_dir or previous.get("data_dir")
-    stamp = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
-    record = dict(profile=profile, data_dir=data_dir, parameters=parameters,
-                  training=previous.get("training_stage"), started=stamp)
-    with build_transaction(build_dir) as staging:
-        timings = execute_chapters(root, [selected], build_dir, profile=profile, jobs=1,
-                                   data_dir=data_dir, parameters=parameters, staging=staging)
-        write_execution_record(staging, timings=timings, **record)
-        readers = [c for c in chapters if chapter_stage(c) == "last" and c != selected]
-        if readers:
-            record["parameters"] = {}
-            readers_timings = execute_chapters(root, readers, build_dir, profile=profile,
-                                               jobs=jobs, data_dir=data_dir, staging=staging)
-            write_execution_record(staging, timings=readers_timings, **record)
-            timings.update(readers_timings)
-    render(root, chapters, build_dir)
-    return timings
-
-
-def main(argv: list[str] | None = None) -> int:
+def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m helpers.book.build",
                                      description=__doc__.split("\n")[0])
     parser.add_argument("action", nargs="?", default="build",
@@ -1024,7 +1359,11 @@ def main(argv: list[str] | None = None) -> int:
                         help="skip training the model suite before the chapters run")
     parser.add_argument("--render-only", action="store_true",
                         help="render the notebooks already executed in _build/executed")
-    args = parser.parse_args(argv)
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _arguments(argv)
     try:
         root = find_root()
         chapters = list_chapters(root)
@@ -1033,56 +1372,47 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"wrote {path.relative_to(root)}")
             return 0
         check_pairs(chapters)
+        for chapter in chapters:  # a wrong front matter stops the build before anything runs
+            front_matter(chapter)
         print(f"{len(chapters)} chapter pair(s) in sync", flush=True)
         if args.action == "check":
             return 0
         build_dir = (root / args.build_dir).resolve()
         started = time.perf_counter()
         if args.action == "rerun":
-            timings = rerun(root, chapters, build_dir, chapter=args.chapter, bits=args.bits,
-                            parameters=dict(args.param), profile=args.profile,
-                            data_dir=args.data_dir, jobs=args.jobs)
-            print(f"rerun: {json.dumps({k: round(v, 1) for k, v in timings.items()})}; "
-                  f"{time.perf_counter() - started:.1f} s in all", flush=True)
-            return 0
-        if args.chapter or args.bits is not None:
+            plan = plan_rerun(chapters, build_dir, chapter=args.chapter, bits=args.bits,
+                              parameters=dict(args.param), profile=args.profile,
+                              data_dir=args.data_dir, jobs=args.jobs)
+        elif args.chapter or args.bits is not None:
             raise BuildError("a chapter name and --bits belong to `rerun`: python -m "
                              "helpers.book.build rerun CHAPTER --bits 3 5 7.")
-        args.profile = args.profile or "default"
-        if not args.render_only:
-            import datetime
-
-            stamp = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
-            selected = select_chapters(chapters, args.only)
-            parameters = dict(args.param)
-            check_parameters(selected, parameters)
-            training = None
-            if (not args.no_train_stage and any(uses_suite(c) for c in selected)
-                    and not set(parameters) & set(SUITE_PARAMETERS)):
-                training = train_stage(build_dir, profile=args.profile, data_dir=args.data_dir)
-            record = dict(profile=args.profile, data_dir=args.data_dir, parameters=parameters,
-                          training=training, started=stamp)
-            main_stage = [c for c in selected if chapter_stage(c) != "last"]
-            last_stage = [c for c in selected if chapter_stage(c) == "last"]
-            options = dict(profile=args.profile, jobs=args.jobs, data_dir=args.data_dir,
-                           parameters=parameters)
-            with build_transaction(build_dir) as staging:
-                timings = {}
-                if main_stage:
-                    timings = execute_chapters(root, main_stage, build_dir, staging=staging,
-                                               **options)
-                # the chapters of the last stage read this record and the others' results
-                write_execution_record(staging, timings=timings, **record)
-                if last_stage:
-                    timings.update(execute_chapters(root, last_stage, build_dir,
-                                                    staging=staging, **options))
-                    write_execution_record(staging, timings=timings, **record)
-        render(root, chapters, build_dir)
-        shown = check_one_profile(chapters, build_dir)[0] if args.render_only else args.profile
-        summary = {"profile": shown, "seconds": round(time.perf_counter() - started, 1)}
-        print(f"book built: {json.dumps(summary)}", flush=True)
+        elif args.render_only:
+            plan = Plan(None, None, args.jobs)
+        else:
+            plan = plan_build(chapters, only=args.only, parameters=dict(args.param),
+                              profile=args.profile or "default", data_dir=args.data_dir,
+                              jobs=args.jobs, train=not args.no_train_stage,
+                              build_dir=build_dir)
+        timings = run_plan(root, chapters, build_dir, plan)
+        seconds = round(time.perf_counter() - started, 1)
+        if args.action == "rerun":
+            print(f"rerun: {json.dumps({k: round(v, 1) for k, v in timings.items()})}; "
+                  f"{seconds:.1f} s in all", flush=True)
+        else:
+            shown = plan.profile or check_one_profile(chapters, build_dir)[0]
+            print(f"book built: {json.dumps({'profile': shown, 'seconds': seconds})}",
+                  flush=True)
     except BuildError as error:
         print(f"build failed: {error}", file=sys.stderr, flush=True)
+        return 1
+    except OSError as error:
+        import errno
+
+        if error.errno not in (errno.EACCES, errno.EPERM, errno.EROFS):
+            raise
+        print(f"build failed: {error.filename or 'a file'} cannot be written "
+              f"({error.strerror}); make the build folder {args.build_dir} writable, or choose "
+              "another with --build-dir.", file=sys.stderr, flush=True)
         return 1
     except KeyboardInterrupt:
         print(INTERRUPTED_MESSAGE, file=sys.stderr, flush=True)

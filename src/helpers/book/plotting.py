@@ -67,6 +67,212 @@ def panel_grid(labels, *, columns: int = 4, width: float = 3.5, height: float = 
     return figure, dict(zip(labels, axes.flat, strict=False))
 
 
+def precision_axis(ax, label: str = SHORT_BITS_LABEL):
+    """Put the precision ``p`` on a log-2 x axis whose ticks read as values of ``p``.
+
+    Introduced in the chapter "MI comparison", whose sweeps mix fractional and whole
+    precisions (0.25 to 16): on a log scale they are evenly spread, and plain tick labels
+    (``0.5``, ``1``, ``2``) read better than powers of two.
+    """
+    from matplotlib.ticker import FuncFormatter
+
+    ax.set_xscale("log", base=2)
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
+    ax.set_xlabel(label)
+    return ax
+
+
+def suite_styles(labels) -> dict:
+    """Colour and marker of each network of the suite, for figures that overlay them all.
+
+    Introduced in the chapter "MI comparison". A spectrally normalized network (label ending
+    in ``" + SN"``) is orange and its plain twin blue; both share the marker of their
+    architecture, so a pair reads as one shape in two colours.
+
+    Returns
+    -------
+    dict
+        Label to ``(colour, marker)``.
+    """
+    labels = [str(label) for label in labels]
+    bases = list(dict.fromkeys(label.removesuffix(" + SN") for label in labels))
+    markers = "osD^v<>ph*"
+    return {label: ("C1" if label.endswith(" + SN") else "C0",
+                    markers[bases.index(label.removesuffix(" + SN")) % len(markers)])
+            for label in labels}
+
+
+def suite_overlay(ax, table, x: str, y: str, *, by: str = "model", hollow: str | None = None,
+                  interval: tuple[str, str] | None = None, line: bool = True, size: float = 24):
+    """Every network's points of a long table on one axes, in the styles of :func:`suite_styles`.
+
+    Introduced in the chapter "MI comparison". Each network's rows are joined by a thin line
+    in table order (``line=True``); rows where the boolean column ``hollow`` is true are drawn
+    as unfilled markers, so that a reader can tell, say, untestable comparisons apart; with
+    ``interval=(low, high)`` each point gets error bars to those columns
+    (:func:`interval_errorbar`). Only filled markers are labelled, once per network, for the
+    legend.
+
+    Returns
+    -------
+    dict
+        The styles used, label to ``(colour, marker)``.
+    """
+    styles = suite_styles(dict.fromkeys(table[by]))
+    for label, (colour, marker) in styles.items():
+        part = table[table[by] == label]
+        if line:
+            ax.plot(part[x], part[y], "-", color=colour, lw=1, alpha=0.6)
+        if interval:
+            interval_errorbar(ax, part[x], part[y], part[interval[0]], part[interval[1]],
+                              fmt="none", ecolor=colour, elinewidth=1)
+        empty = (part[hollow].to_numpy(dtype=bool) if hollow
+                 else np.zeros(len(part), dtype=bool))
+        ax.scatter(part[x][~empty], part[y][~empty], color=colour, marker=marker, s=size,
+                   label=label)
+        if empty.any():
+            ax.scatter(part[x][empty], part[y][empty], facecolors="none", edgecolors=colour,
+                       marker=marker, s=size)
+    return styles
+
+
+def interval_errorbar(ax, x, estimate, low, high, **style):
+    """Draw estimates with error bars that reach the bounds of their intervals.
+
+    Introduced in the chapter "MI comparison". A missing bound (NaN: the estimator gives no
+    interval) draws no bar, and a bound on the wrong side of its estimate (an interval that
+    does not contain it, as a bias-shifted one may not) draws none on that side, because
+    ``errorbar`` refuses negative lengths.
+    """
+    estimate = np.asarray(estimate, dtype=float)
+    below = np.nan_to_num(estimate - np.asarray(low, dtype=float)).clip(min=0)
+    above = np.nan_to_num(np.asarray(high, dtype=float) - estimate).clip(min=0)
+    return ax.errorbar(x, estimate, yerr=[below, above], capsize=2, **style)
+
+
+def panel_curves(table, curves, *, by: str = "model", x: str = "bits", ylabel: str = "",
+                 columns: int = 4, height: float = 3.3):
+    """One panel per group of a long table, each drawing the same columns against precision.
+
+    Introduced in the chapter "MI comparison" for its per-network figures. Rows whose value
+    in a curve's column is missing (an estimator not run there) are left out of that curve.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        Long table with a ``by`` column (one panel each, in order of appearance) and ``x``.
+    curves : sequence of tuple
+        ``(column, label, format, colour)``, or ``(column, label, format, colour, low,
+        high)`` to draw error bars to the interval columns ``low`` and ``high``.
+    by, x : str
+        Grouping column and the precision column (drawn by :func:`precision_axis`).
+    ylabel : str
+        Label of every panel's y axis.
+    columns, height :
+        As in :func:`panel_grid`.
+
+    Returns
+    -------
+    (matplotlib.figure.Figure, dict)
+        The figure and group to axes; finish with :func:`shared_legend`.
+    """
+    figure, axes = panel_grid(list(dict.fromkeys(table[by])), columns=columns, height=height)
+    for group, ax in axes.items():
+        part = table[table[by] == group]
+        for column, label, fmt, colour, *bounds in curves:
+            shown = part[part[column].notna()]
+            if bounds:
+                interval_errorbar(ax, shown[x], shown[column], shown[bounds[0]],
+                                  shown[bounds[1]], fmt=fmt, color=colour, ms=3, label=label)
+            else:
+                ax.plot(shown[x], shown[column], fmt, color=colour, ms=3, label=label)
+        ax.set_title(str(group), fontsize=10)
+        ax.set_ylabel(ylabel)
+        precision_axis(ax)
+    return figure, axes
+
+
+def shared_legend(figure, axes, *, columns: int = 4):
+    """One legend below a figure of panels, from the first panel's labelled artists.
+
+    Introduced in the chapter "MI comparison", where every panel draws the same curves.
+    """
+    first = next(iter(axes.values())) if isinstance(axes, dict) else axes
+    handles, names = first.get_legend_handles_labels()
+    figure.legend(handles, names, loc="upper center", ncol=columns, fontsize=8,
+                  bbox_to_anchor=(0.5, 0.0))
+    figure.tight_layout()
+    return figure
+
+
+def draw_ecdf(ax, values, **style):
+    """Draw the empirical distribution function of a sample: the share of values ``<= x``.
+
+    Introduced in the chapter "Curvature threshold" for the distribution of the curvature
+    over points and directions. Values that are not finite are left out; an empty sample
+    draws nothing. ``style`` goes to ``ax.plot``.
+
+    Returns
+    -------
+    numpy.ndarray
+        The values drawn, sorted.
+    """
+    values = np.sort(np.asarray(values, dtype=float).reshape(-1))
+    values = values[np.isfinite(values)]
+    if values.size:
+        ax.plot(values, np.linspace(0, 1, values.size), **style)
+    return values
+
+
+def draw_probe_accuracy(ax, curve, *, tolerance: float = 0.05, label: str = "probe accuracy"):
+    """Draw a probe's test accuracy against precision, its bootstrap band and the collapse line.
+
+    Introduced in the chapter "Curvature threshold" for its per-model panels; it draws any
+    :class:`helpers.measure.probes.ProbeCurve`. The full-precision result is left out of the
+    sweep and shown instead as a dotted line ``tolerance`` below its accuracy: accuracy under
+    that line counts as collapsed.
+
+    Returns
+    -------
+    list of float
+        The precisions drawn, in the curve's order.
+    """
+    swept = [index for index, bits in enumerate(curve.bits) if bits is not None]
+    bits = [curve.bits[index] for index in swept]
+    ax.fill_between(bits, curve.ci_low[swept], curve.ci_high[swept], color="C0", alpha=0.2)
+    ax.plot(bits, curve.accuracy[swept], "o-", color="C0", ms=3, label=label)
+    full = curve.full_precision()
+    if full is not None:
+        ax.axhline(full.accuracy - tolerance, color="0.3", ls=":", lw=1,
+                   label=f"full precision − {100 * tolerance:g} points")
+    return bits
+
+
+def capacity_collapse_panels(n_samples: int, *, size=(13, 4.6)):
+    """The two empty panels of the capacity collapse figure, one per spectral-norm variant.
+
+    Introduced in the chapter "Precision lower bound" for the proposal's headline figure and
+    drawn again, with the predicted thresholds, by the chapter "Curvature threshold". Each
+    panel has the covering radius on a log-2 axis, inverted so that finer precision lies to
+    the right, and the sample ceiling ``log2 n_samples``; plot a network on
+    ``axes[int(spectral_norm)]``.
+
+    Returns
+    -------
+    (matplotlib.figure.Figure, numpy.ndarray of two axes)
+    """
+    figure, axes = plt.subplots(1, 2, figsize=size, sharey=True)
+    for ax, title in zip(axes, ("without spectral normalization", "with spectral normalization"),
+                         strict=True):
+        draw_sample_ceiling(ax, n_samples)
+        ax.set_xscale("log", base=2)
+        ax.invert_xaxis()
+        ax.set(title=title,
+               xlabel="covering radius ε [unit-cube units] (log scale, finer to the right)")
+    axes[0].set_ylabel("C_num = log₂ N_ε [bits]")
+    return figure, axes
+
+
 def bits_for_scale(scale: float) -> float:
     """Bit depth ``p = -log2(scale)`` at which the grid step equals a length ``scale``."""
     if not scale > 0:
@@ -221,3 +427,86 @@ def precision_map_figure(report):
         ax.set_axis_off()
     figure.tight_layout()
     return figure
+
+
+def interval_pairs_figure(points, first: str, second: str, *, labels=("first", "second"),
+                          band_from: float | None = None, band_label: str = "",
+                          xlabel: str = BITS_LABEL, empty: str = "nothing to show"):
+    """Two estimates with their intervals on one row per item, drawn as horizontal bars.
+
+    Introduced in the chapter "Claims ledger", which sets each network's observed collapse
+    threshold beside the predicted ``p*``. ``points`` is a list of dicts with ``label`` and,
+    for each prefix of ``first`` and ``second``, the keys ``<prefix>``, ``<prefix>_low``
+    and ``<prefix>_high``. ``band_from`` shades the axis from that value on (labelled
+    ``band_label``); ``empty`` is written in place of the rows when there are none.
+    """
+    figure, ax = plt.subplots(figsize=(8, 0.45 * max(len(points), 6) + 1.4))
+    if not points:
+        ax.text(0.5, 0.5, empty, ha="center", va="center", transform=ax.transAxes)
+        ax.set_yticks([])
+    for index, point in enumerate(points):
+        for shift, prefix, marker, colour, label in ((0.12, first, "o", "C0", labels[0]),
+                                                     (-0.12, second, "D", "C3", labels[1])):
+            value = point[prefix]
+            ax.errorbar(value, index + shift, fmt=marker, color=colour, capsize=3,
+                        xerr=[[value - point[f"{prefix}_low"]],
+                              [point[f"{prefix}_high"] - value]],
+                        label=label if index == 0 else None)
+    if points:
+        right = max(max(max(p[f"{first}_high"], p[f"{second}_high"]) for p in points) + 0.5,
+                    2 * band_from if band_from is not None else 0)
+        if band_from is not None:
+            ax.axvspan(band_from, right, color="0.88", zorder=0, label=band_label)
+        ax.set_xlim(0, right)
+        ax.set_yticks(range(len(points)), [point["label"] for point in points])
+        ax.invert_yaxis()
+        ax.legend(fontsize=8, loc="lower right")
+    ax.set_xlabel(xlabel)
+    figure.tight_layout()
+    return figure
+
+
+def run_times_figure(seconds: dict, training_seconds: float | None, *,
+                     empty: str = "run times: not available"):
+    """Horizontal bars of wall time per chapter, after the training stage (grey) if any.
+
+    Introduced in the chapter "Execution statistics". ``seconds`` is ``{chapter title:
+    seconds}``; ``training_seconds`` is ``None`` when the build ran no training stage.
+    """
+    figure, ax = plt.subplots(figsize=(7.5, 3.6))
+    if seconds:
+        training = [] if training_seconds is None else [("training stage", training_seconds)]
+        bars = training + list(seconds.items())
+        ax.barh([name for name, _ in bars], [value for _, value in bars],
+                color=["0.6"] * len(training) + ["C0"] * len(seconds))
+        ax.invert_yaxis()
+    else:
+        ax.text(0.5, 0.5, empty, ha="center", va="center", transform=ax.transAxes)
+        ax.set_yticks([])
+    ax.set_xlabel("wall time [s]")
+    figure.tight_layout()
+    return figure
+
+
+def stored_bits_panels(table, score: str, *, ylabel: str, by: str = "model",
+                       columns: int = 4):
+    """One panel per network: ``score`` against stored bits per dimension (log scale).
+
+    Introduced in the chapter "Number formats in practice". ``table`` holds the rows of
+    :func:`helpers.measure.stored.quantizer_rows` with a ``by`` column: the rows of kind
+    ``"grid"`` are drawn as the book's uniform grid, a line, and every other row as a marker
+    of its own with its interval (``{score}_low`` to ``{score}_high``) as a bar.
+    """
+    figure, axes = panel_grid(table[by].unique(), columns=columns, width=3.6)
+    names = table.name[table.kind != "grid"].unique()
+    markers = dict(zip(names, "osD^v<>phHX*d8P+x1234" * 2, strict=False))
+    for label, ax in axes.items():
+        rows = table[table[by] == label]
+        grid = rows[rows.kind == "grid"]
+        ax.plot(grid.bits, grid[score], "-", color="0.4", label="uniform grid")
+        for _, row in rows[rows.kind != "grid"].iterrows():
+            ax.errorbar(row.bits, row[score], fmt=markers[row["name"]], ms=5,
+                        yerr=[[row[score] - row[f"{score}_low"]],
+                              [row[f"{score}_high"] - row[score]]], label=row["name"])
+        ax.set(xscale="log", title=label, xlabel="stored bits per dimension", ylabel=ylabel)
+    return shared_legend(figure, axes, columns=7)

@@ -18,6 +18,7 @@ from pathlib import Path
 from helpers import __version__
 from helpers._io import write_json_atomic
 from helpers._settings import results_dir as _default_results_dir
+from helpers._validation import is_number
 
 try:  # myst-nb is present in the build; in a bare kernel glue falls back to printing
     from myst_nb import glue as _myst_glue
@@ -93,6 +94,16 @@ class ChapterResults:
             print(f"{name} = {shown}")
         return value
 
+    def record_values(self, values: dict) -> dict:
+        """Record every ``name: value`` pair of a mapping, as :meth:`record`; return it.
+
+        Introduced in the chapter "Lipschitz regularization", which records the numbers and
+        verdicts the claims ledger reads in one place.
+        """
+        for name, value in values.items():
+            self.record(name, value)
+        return values
+
     def glue_texts(self, texts: dict):
         """Glue every ``name: text`` pair of a mapping (phrases built by a helper)."""
         for name, text in texts.items():
@@ -120,10 +131,30 @@ class ChapterResults:
             _myst_glue(name, _GluedText(text), display=False)
         return value
 
-    def glue_figure(self, name: str, figure):
-        """Glue a matplotlib figure for a ``{glue:figure}`` directive (with caption)."""
+    def record_table(self, name: str, frame):
+        """Record a pandas table under ``name`` (as :func:`plain_columns`) and return it.
+
+        Introduced in the chapter "Lipschitz regularization", whose cells end by recording
+        the table they show: ``results.record_table("bound_table", table).round(3)``.
+        """
+        self.record(name, plain_columns(frame))
+        return frame
+
+    def glue_figure(self, name: str, figure, *, close: bool = False):
+        """Glue a matplotlib figure for a ``{glue:figure}`` directive (with caption).
+
+        With ``close=True`` the figure is closed once glued (the glue keeps its image), so
+        that the notebook does not also show it where it was drawn; the chapter "MI
+        comparison" introduced the option. A closed figure is then of no further use, and
+        ``None`` is returned, so that a cell ending with this call prints nothing either.
+        """
         if _myst_glue is not None:
             _myst_glue(name, figure, display=False)
+        if close:
+            import matplotlib.pyplot as plt
+
+            plt.close(figure)
+            return None
         return figure
 
     def save(self) -> Path:
@@ -150,9 +181,27 @@ def plain_columns(frame) -> dict:
     """
     columns = {}
     for name, values in frame.to_dict(orient="list").items():
-        columns[str(name)] = [None if isinstance(v, numbers.Real) and not isinstance(v, bool)
-                              and not math.isfinite(v) else _plain(v) for v in values]
+        columns[str(name)] = [None if is_number(v) and not math.isfinite(v) else _plain(v)
+                              for v in values]
     return columns
+
+
+def extent(values) -> list[float] | None:
+    """``[min, max]`` of some numbers, the form a recorded range takes, or ``None`` for none.
+
+    Introduced in the chapter "Lipschitz regularization": the claims ledger reads such ranges
+    as numbers, and an empty set of measurements is recorded as ``None`` rather than left out.
+    Entries that are not finite (NaN: not defined for that model) are ignored.
+
+    Examples
+    --------
+    >>> extent([3, 1.5, 2])
+    [1.5, 3.0]
+    >>> extent([]) is None
+    True
+    """
+    finite = [float(v) for v in values if math.isfinite(float(v))]
+    return [min(finite), max(finite)] if finite else None
 
 
 def _reject_non_finite(results: dict):

@@ -17,7 +17,7 @@ from .loaders import (
     load_dataset,
     load_dataset_or_substitute,
 )
-from .synthetic import SHAPES, analytic_covering_number, sample_shape
+from .synthetic import SHAPES, analytic_covering_number, sample_covering_number, sample_shape
 from .topics import TopicModel, topics_model
 
 __all__ = [
@@ -35,6 +35,7 @@ __all__ = [
     "dataset_status",
     "load_dataset",
     "load_dataset_or_substitute",
+    "sample_covering_number",
     "sample_shape",
     "topics_model",
 ]

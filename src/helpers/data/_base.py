@@ -6,7 +6,6 @@ Introduced with the loaders in the chapter "Numerical entropy" (notebooks/01_num
 from __future__ import annotations
 
 import hashlib
-import numbers
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from helpers import _settings as settings
+from helpers._validation import check_count
 
 
 class DatasetNotFoundError(FileNotFoundError):
@@ -135,9 +135,7 @@ def check_size(value, *, name: str) -> int | None:
     """Return ``value`` (None or an int >= 0) or raise a ValueError that says what is wrong."""
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 0:
-        raise ValueError(f"{name} must be None or an integer >= 0, got {value!r}.")
-    return int(value)
+    return check_count(value, name=f"{name} (None for all)", minimum=0)
 
 
 def stratified_indices(labels: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:

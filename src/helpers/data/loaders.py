@@ -14,11 +14,12 @@ Three kinds of dataset:
 from __future__ import annotations
 
 import importlib.util
-import numbers
 import re
 from pathlib import Path
 
 import numpy as np
+
+from helpers._validation import check_count
 
 from . import _download, embedded, real, topics
 from ._base import (
@@ -137,8 +138,7 @@ def load_dataset(
         )
     n_train = check_size(n_train, name="n_train")
     n_test = check_size(n_test, name="n_test")
-    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
-        raise ValueError(f"seed must be an integer >= 0, got {seed!r}.")
+    check_count(seed, name="seed", minimum=0)
     if download not in (None, True, False):
         raise ValueError(f"download must be None, True or False, got {download!r}.")
     seed = int(seed)

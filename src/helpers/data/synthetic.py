@@ -11,6 +11,8 @@ import math
 
 import numpy as np
 
+from helpers._validation import check_count
+
 SHAPES = ("segment", "square", "circle", "sphere", "cube")
 
 
@@ -37,8 +39,7 @@ def sample_shape(shape: str, n_points: int, *, ambient_dim: int | None = None, s
     """
     if shape not in SHAPES:
         raise ValueError(f"unknown shape {shape!r}; choose one of {SHAPES}.")
-    if not isinstance(n_points, (int, np.integer)) or n_points < 1:
-        raise ValueError(f"n_points must be a positive integer, got {n_points!r}.")
+    check_count(n_points, name="n_points")
     base_dim = {"segment": 1, "square": 2, "circle": 2, "sphere": 3, "cube": 3}[shape]
     dim = base_dim if ambient_dim is None else int(ambient_dim)
     if dim < base_dim:
@@ -103,3 +104,42 @@ def analytic_covering_number(shape: str, eps: float, *, ambient_dim: int | None 
     lower = max(1, math.ceil(1.0 / (unit_ball_volume * eps**dim) - 1e-12))
     upper = math.ceil(math.sqrt(dim) / (2.0 * eps) - 1e-12) ** dim
     return lower, max(upper, 1)
+
+
+def sample_covering_number(shape: str, points, eps: float) -> int | None:
+    """The exact covering number ``N_eps`` of a sample of a segment or a circle, else None.
+
+    A ball of radius ``eps`` meets the segment's line in an interval of length at most
+    ``2 eps`` and the circle of radius 1/2 in an arc of half-angle ``asin(2 eps)``, so the
+    sample's covering number is an interval or arc covering problem, solved exactly by a sweep
+    (:func:`helpers.measure.minimum_cover.interval_covering_number` and
+    ``arc_covering_number``). Introduced in the chapter "Greedy covering"
+    (``notebooks/03_greedy_covering``).
+
+    Parameters
+    ----------
+    shape : {"segment", "square", "circle", "sphere", "cube"}
+        The set the sample was drawn from with :func:`sample_shape`.
+    points : array_like, shape (n, D)
+    eps : float
+        Radius of the closed Euclidean balls.
+
+    Returns
+    -------
+    int or None
+        The covering number of the sample, or None where no exact answer is known (the
+        square, the sphere and the cube).
+    """
+    from helpers.measure import minimum_cover
+
+    if shape not in SHAPES:
+        raise ValueError(f"unknown shape {shape!r}; choose one of {SHAPES}.")
+    points = np.asarray(points, dtype=np.float64)
+    if shape == "segment":
+        return minimum_cover.interval_covering_number(points[:, 0], eps)
+    if shape == "circle":
+        if eps >= 0.5:  # a ball around the centre of the circle holds all of it
+            return 1
+        angles = np.arctan2(points[:, 1] - 0.5, points[:, 0] - 0.5)
+        return minimum_cover.arc_covering_number(angles, math.asin(2 * eps))
+    return None

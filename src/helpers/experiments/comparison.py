@@ -5,13 +5,11 @@ Split from :mod:`helpers.measure.comparison`, which holds the estimators they ca
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 
+from helpers._validation import check_bits_list, check_bootstrap, check_confidence
 from helpers.measure.comparison import (
     CapacityDifference,
-    _check_bits,
     _check_variant,
     capacity_bits,
 )
@@ -59,15 +57,12 @@ def capacity_difference(variant_a, variant_b, bits, *, n_bootstrap: int = 200,
         Mismatched numbers of points, bad precisions or bootstrap settings.
     """
     a, b = _check_variant(variant_a, "variant_a"), _check_variant(variant_b, "variant_b")
-    bits = _check_bits(bits)
+    bits = np.asarray(check_bits_list(bits), dtype=np.float64)
     sizes = {len(s) for s in a + b}
     if len(sizes) != 1:
         raise ValueError(f"every array must hold the same test points; got sizes {sorted(sizes)}.")
-    if isinstance(n_bootstrap, bool) or not isinstance(n_bootstrap, numbers.Integral) \
-            or n_bootstrap < 1:
-        raise ValueError(f"n_bootstrap must be a positive integer, got {n_bootstrap!r}.")
-    if not (isinstance(confidence, numbers.Real) and 0 < confidence < 1):
-        raise ValueError(f"confidence must be in (0, 1), got {confidence!r}.")
+    check_bootstrap(n_bootstrap, allow_zero=False)
+    check_confidence(confidence)
     if cache:
         from helpers.nets.cache import array_fingerprint, cached
 
@@ -133,7 +128,7 @@ def training_trace(record, bits, *, n_test: int | None = None, seed: int = 0,
     from helpers.measure.quantize import fit_unit_cube
     from helpers.nets.train import extract_representations, snapshot_models
 
-    bits = _check_bits(bits)
+    bits = check_bits_list(bits)
     labels = np.asarray(record.test_y)
     _, _, index = record.subset("test", n_test, seed=seed)
     rows = []

@@ -9,12 +9,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from helpers._validation import check_choice, check_count
 from helpers.measure.curvature import (
     BATCH_SIZE,
     DIRECTION_KINDS,
     N_BOOTSTRAP,
     CurvatureSample,
-    _check_count,
     _check_step,
     curvature_autograd,
     curvature_secant,
@@ -24,15 +24,6 @@ from helpers.measure.curvature import (
     representation_map,
     sample_diameter,
 )
-
-#: The measurement settings of each build profile, shared by the chapters "Curvature
-#: threshold" and "Lipschitz regularization" so that the second finds the first's
-#: measurements in the cache.
-PROFILE_SETTINGS = {
-    "smoke": dict(n_points=12, n_directions=2, steps=[0.01, 0.1], main_step=0.01),
-    "default": dict(n_points=100, n_directions=4, steps=[0.001, 0.01, 0.1], main_step=0.01),
-    "full": dict(n_points=200, n_directions=4, steps=[0.001, 0.01, 0.1], main_step=0.01),
-}
 
 
 class _EmbeddedTextMap:
@@ -125,8 +116,7 @@ class ModelCurvature:
     def estimate(self, kind: str = "data-tangent", method: str | None = None,
                  step: float | None = None) -> CurvatureSample:
         """The sample for a direction kind and method (default: the one that feeds p*)."""
-        if kind not in DIRECTION_KINDS:
-            raise ValueError(f"kind must be one of {DIRECTION_KINDS}, got {kind!r}.")
+        check_choice(kind, DIRECTION_KINDS, name="kind")
         method = method or self.primary_method
         if method == "autograd":
             return self.autograd[kind]
@@ -238,8 +228,8 @@ def model_curvature(record, sample, *, n_points: int, n_directions: int, steps, 
     import time
 
     started = time.perf_counter()
-    n_points = _check_count(n_points, "n_points")
-    n_directions = _check_count(n_directions, "n_directions")
+    n_points = check_count(n_points, name="n_points")
+    n_directions = check_count(n_directions, name="n_directions")
     steps = tuple(float(_check_step(step)) for step in steps)
     if float(main_step) not in steps:
         raise ValueError(f"main_step={main_step!r} must be one of the steps {list(steps)}.")

@@ -17,6 +17,15 @@ from helpers.measure.information_plane import (
     estimate_case,
 )
 
+#: Part of every cache key with neural estimates: entries made before MINE ranked its inputs
+#: (``mine_mi(scaling="rank")``, issue 22) hold other MINE values and must not be reused.
+NEURAL_REVISION = "mine-rank-scaling"
+
+
+def _neural_key(neural: dict | None) -> dict:
+    return {"neural": neural} if neural is None else {"neural": neural,
+                                                      "neural_revision": NEURAL_REVISION}
+
 
 def case_rows(case: GroundTruthCase, *, neural: dict | None = None, seed: int = 0,
               n_bootstrap: int = 200, cache: bool = False, cache_dir=None,
@@ -52,7 +61,7 @@ def case_rows(case: GroundTruthCase, *, neural: dict | None = None, seed: int = 
 
     key = {"x": array_fingerprint(case.x), "y": array_fingerprint(case.y),
            "family": case.family, "dims": case.dims, "truth": case.truth,
-           "discrete": case.discrete, "neural": neural, "seed": seed,
+           "discrete": case.discrete, **_neural_key(neural), "seed": seed,
            "n_bootstrap": n_bootstrap}
     return cached(key, compute, kind="mi-truth", cache_dir=cache_dir, log=log,
                   description=f"MI estimates on {case.family}, d = {case.dims}")
@@ -105,7 +114,8 @@ def precision_row(unit, bits: float, *, inputs=None, n_bootstrap: int = 200, see
 
         key = {"unit": array_fingerprint(unit),
                "inputs": None if inputs is None else array_fingerprint(inputs),
-               "bits": float(bits), "n_bootstrap": n_bootstrap, "seed": seed, "neural": neural}
+               "bits": float(bits), "n_bootstrap": n_bootstrap, "seed": seed,
+               **_neural_key(neural)}
         return cached(key, lambda: precision_row(unit, bits, inputs=inputs,
                                                  n_bootstrap=n_bootstrap, seed=seed,
                                                  neural=neural),

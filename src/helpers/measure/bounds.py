@@ -25,16 +25,15 @@ which proves and measures the bound of the theory notes section 4:
 from __future__ import annotations
 
 import math
-import numbers
 from dataclasses import dataclass
 
 import numpy as np
 
-from helpers._validation import check_points
+from helpers._validation import check_count, check_points, check_real, check_real_array, is_number
 
 
 def _check_dimension(value, *, name: str, integer: bool) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+    if not is_number(value):
         raise ValueError(f"{name} must be a number, got {value!r}.")
     if not math.isfinite(float(value)) or value <= 0:
         raise ValueError(f"{name} must be finite and > 0, got {value!r}.")
@@ -44,19 +43,8 @@ def _check_dimension(value, *, name: str, integer: bool) -> float:
     return float(value)
 
 
-def _check_radius(radius) -> float:
-    if isinstance(radius, bool) or not isinstance(radius, numbers.Real):
-        raise ValueError(f"radius must be a number, got {radius!r}.")
-    if not math.isfinite(float(radius)) or radius < 0:
-        raise ValueError(f"radius must be finite and >= 0, got {radius!r}.")
-    return float(radius)
-
-
 def _check_eps(eps) -> np.ndarray:
-    try:
-        array = np.asarray(eps, dtype=np.float64)
-    except (TypeError, ValueError) as error:
-        raise ValueError(f"eps must be a positive number or an array of them: {error}") from error
+    array = check_real_array(eps, name="eps", finite=False)
     if array.size == 0 or not np.all(np.isfinite(array)) or np.any(array <= 0):
         raise ValueError(f"eps must be finite and > 0, got {eps!r}.")
     return array
@@ -94,7 +82,7 @@ def ball_covering_bound_bits(dim: int, radius: float, eps):
     an eps-cover of ``A``, whence ``N_eps(A) <= M_eps(A) <= (1 + 2R/eps)^dim``.
     """
     return _volumetric_bits(_check_dimension(dim, name="dim", integer=True),
-                            _check_radius(radius), eps)
+                            check_real(radius, name="radius", low=0.0), eps)
 
 
 def intrinsic_covering_bits(k: float, radius: float, eps):
@@ -107,7 +95,7 @@ def intrinsic_covering_bits(k: float, radius: float, eps):
     fractional, as estimated dimensions are.
     """
     return _volumetric_bits(_check_dimension(k, name="k", integer=False),
-                            _check_radius(radius), eps)
+                            check_real(radius, name="radius", low=0.0), eps)
 
 
 @dataclass(frozen=True)
@@ -160,11 +148,8 @@ def enclosing_ball(points, *, tolerance: float = 1e-3, max_iterations: int = 500
     -------
     EnclosingBall
     """
-    if not (isinstance(tolerance, numbers.Real) and tolerance > 0):
-        raise ValueError(f"tolerance must be > 0, got {tolerance!r}.")
-    if isinstance(max_iterations, bool) or not isinstance(max_iterations, numbers.Integral) \
-            or max_iterations < 1:
-        raise ValueError(f"max_iterations must be a positive integer, got {max_iterations!r}.")
+    check_real(tolerance, name="tolerance", low=0.0, include_low=False)
+    check_count(max_iterations, name="max_iterations")
     x = check_points(points, name="points")
     origin = x.mean(axis=0)
     x = x - origin  # distances do not change; rounding does less harm near the origin

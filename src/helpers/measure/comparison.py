@@ -10,26 +10,32 @@ which compares every architecture trained with and without spectral normalizatio
   for both variants, since both saw the same inputs);
 - :func:`moving_precisions` picks the precisions at which a capacity curve is neither
   collapsed nor at its sample ceiling, where a difference can show at all;
+- :func:`affordable_precision` and :func:`pca_budget_rows` compare codes of equal length,
+  counting ``log2`` of the quantizer's levels per coordinate;
 - :func:`embedding_scores` measures what a 2-D embedding picture shows (kNN accuracy and
   silhouette);
-- :func:`guideline_verdict` turns per-model evidence into one of the book's verdicts.
+- :func:`guideline_verdict` (from :mod:`helpers.measure.verdicts`) turns per-model evidence
+  into one of the book's verdicts.
 """
 
 from __future__ import annotations
 
-import numbers
+import math
 from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from helpers._validation import MAX_BITS, check_points
+from helpers._validation import (
+    MAX_BITS,
+    check_bits_list,
+    check_count,
+    check_curve,
+    check_points,
+    check_real,
+)
 
-
-def _check_bits(bits) -> np.ndarray:
-    bits = np.asarray(bits, dtype=np.float64).reshape(-1)
-    if bits.size == 0 or not np.all(np.isfinite(bits)) or np.any(bits <= 0):
-        raise ValueError(f"bits must be a non-empty list of precisions > 0, got {bits.tolist()}.")
-    return bits
+# the rule lives with the vocabulary; the chapter may keep calling it from here
+from helpers.measure.verdicts import guideline_verdict, interval_verdict
 
 
 def capacity_bits(points, bits) -> np.ndarray:
@@ -44,11 +50,13 @@ def capacity_bits(points, bits) -> np.ndarray:
     Returns
     -------
     numpy.ndarray
-        One value per precision, in the order given.
+        One value per precision, in the order given (the list itself follows the book's rule,
+        :func:`helpers._validation.check_bits_list`).
     """
     from helpers.measure.covering import capacity_curve
 
-    bits = _check_bits(bits)
+    check_bits_list(bits)
+    bits = np.asarray(bits, dtype=np.float64).reshape(-1)
     points = check_points(points, name="points")
     curve = capacity_curve(points, 2.0 ** -bits)
     by_eps = dict(zip(curve.eps.tolist(), curve.log2_net_size.tolist(), strict=True))
@@ -96,6 +104,18 @@ class CapacityDifference:
         """Text such as ``+12.3% [4.1, 20.0]``."""
         return f"{self.percent:+.1f}% [{self.ci_low:+.1f}, {self.ci_high:+.1f}]"
 
+    def range_verdict(self, lower: float, upper: float) -> str:
+        """Verdict on "the difference lies in ``[lower, upper]`` percent", from the interval.
+
+        ``cannot be tested`` at the sample ceiling, where the sample and not the networks
+        decides both capacities; otherwise
+        :func:`helpers.measure.verdicts.interval_verdict` of the interval. Introduced in the
+        chapter "Lipschitz regularization" for the proposal's "20–40% higher".
+        """
+        if self.at_ceiling:
+            return "cannot be tested"
+        return interval_verdict(self.ci_low, self.ci_high, lower, upper)
+
 
 def _check_variant(samples, name: str) -> list[np.ndarray]:
     if isinstance(samples, np.ndarray) and samples.ndim == 2:
@@ -109,11 +129,9 @@ def _check_variant(samples, name: str) -> list[np.ndarray]:
 def moving_precisions(bits, capacity, n_points: int, *, margin: float = 1.0) -> list[float]:
     """Precisions where a capacity curve moves: above ``margin`` bits and more than
     ``margin`` bits below the sample ceiling ``log2 n_points``."""
-    bits = _check_bits(bits)
-    capacity = np.asarray(capacity, dtype=np.float64).reshape(-1)
-    if capacity.shape != bits.shape:
-        raise ValueError(f"bits has {bits.size} values but capacity has {capacity.size}.")
-    ceiling = np.log2(n_points)
+    bits, capacity = check_curve(bits, capacity, name="capacity")
+    ceiling = math.log2(check_count(n_points, name="n_points"))
+    margin = check_real(margin, name="margin", low=0.0)
     keep = (capacity > margin) & (capacity < ceiling - margin)
     return [float(p) for p in bits[keep]]
 
@@ -146,7 +164,7 @@ def embedding_scores(embedding, labels, *, k: int = 5) -> dict:
     classes = np.unique(labels)
     if classes.size < 2:
         raise ValueError("embedding scores need at least two classes.")
-    if not (isinstance(k, numbers.Integral) and 1 <= k < len(labels)):
+    if check_count(k, name="k") >= len(labels):
         raise ValueError(f"k must be an integer in [1, n), got {k!r}.")
     _, index = NearestNeighbors(n_neighbors=int(k) + 1).fit(embedding).kneighbors(embedding)
     votes = labels[index[:, 1:]]
@@ -156,53 +174,78 @@ def embedding_scores(embedding, labels, *, k: int = 5) -> dict:
             "silhouette": float(silhouette_score(embedding, labels))}
 
 
-def guideline_verdict(supports: int, contradicts: int, total: int) -> str:
-    """A guideline's verdict from per-model evidence.
+def affordable_precision(bits_per_coordinate: float) -> float | None:
+    """The precision whose grid has the most levels that a per-coordinate budget can pay for.
 
-    ``contradicted`` when the evidence goes against it for more models than for it,
-    ``supported`` when it goes for it for more than half of them and against it for none,
-    ``mixed`` when both occur, and ``undecided`` when most models give no evidence either way.
+    Introduced in the chapter "Lipschitz regularization", whose third guideline compares
+    codes of equal length. A coordinate rounded by the book's quantizer costs
+    ``code_length_bits(p).bits = log2(levels)`` bits, not ``p`` (``log2 3`` at ``p = 1``), so a
+    budget of ``b`` bits per coordinate pays for ``m = floor(2^b)`` levels. The grid with ``m``
+    levels from 0 to 1 has step ``1 / (m - 1)``, that is ``p = log2(m - 1)``; for ``m = 2``,
+    where that would be ``p = 0`` (outside the book's range), the two-level grid ``p = 1/2``
+    (levels 0 and ``2^-1/2``) is used. Above the finest precision float64 resolves the
+    precision is capped there, which spends less than the budget allows.
+
+    Parameters
+    ----------
+    bits_per_coordinate : float
+        The storage a budget allows each coordinate, in bits (``B / k``).
+
+    Returns
+    -------
+    float or None
+        ``p``, with ``code_length_bits(p).bits <= bits_per_coordinate``; None when the budget
+        is below one bit, so that not even two levels fit.
     """
-    for name, value in (("supports", supports), ("contradicts", contradicts), ("total", total)):
-        if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 0:
-            raise ValueError(f"{name} must be a count >= 0, got {value!r}.")
-    if supports + contradicts > total:
-        raise ValueError(f"supports + contradicts ({supports + contradicts}) exceeds total "
-                         f"({total}).")
-    if total == 0:
-        return "undecided"
-    if contradicts > supports:
-        return "contradicted"
-    if contradicts == 0 and supports > total / 2:
-        return "supported"
-    if contradicts and supports:
-        return "mixed"
-    return "undecided"
+    from helpers.measure.quantize import code_length_bits
+
+    budget = check_real(bits_per_coordinate, name="bits_per_coordinate", low=0.0)
+    if budget < 1.0:
+        return None
+    if budget > MAX_BITS + 1:  # far more levels than float64 can tell apart
+        return float(MAX_BITS)
+    levels = math.floor(2.0**budget)
+    while math.log2(levels + 1) <= budget:  # guard the float power against rounding down
+        levels += 1
+    while math.log2(levels) > budget:  # ... and against rounding up
+        levels -= 1
+    while True:
+        p = 0.5 if levels == 2 else min(math.log2(levels - 1), float(MAX_BITS))
+        # near the float64 limit 2^p can round above levels - 1 and add a level: one fewer
+        if code_length_bits(p).bits <= budget or levels == 2:
+            return p
+        levels -= 1
 
 
 def pca_budget_rows(sample, budgets, dims, *, seed: int = 0) -> list[dict]:
-    """Probe accuracy at equal bit budgets ``k * p``: PCA to ``k`` dimensions, then ``p`` bits.
+    """Probe accuracy at equal bit budgets: PCA to ``k`` dimensions, then the affordable grid.
 
     The proposal's third guideline (reduce the dimension before quantizing). For each budget
-    ``B`` and each ``k`` in ``dims`` (those up to the representation's dimension ``d``, and
-    ``d`` itself without PCA) the normalized representations are projected on their first
-    ``k`` principal components (fitted on the training split), the projection is mapped to the
-    unit cube in the book's way, rounded at ``p = B / k`` bits, and probed. Combinations
-    with ``p`` above 52 bits (finer than float64) are left out.
+    ``B`` (bits per representation) and each ``k`` in ``dims`` (those up to the
+    representation's dimension ``d``, and ``d`` itself without PCA) the normalized
+    representations are projected on their first ``k`` principal components (fitted on the
+    training split), the projection is mapped to the unit cube in the book's way, rounded at
+    the precision ``p`` that ``B / k`` bits per coordinate pay for
+    (:func:`affordable_precision`, which counts ``log2`` of the grid's levels, not ``p``), and
+    probed. A ``k`` whose coordinates cannot have even one bit each (``B < k``) gives no row:
+    at such a budget the representation cannot be stored without dropping coordinates.
 
     Returns
     -------
     list of dict
-        ``budget``, ``k``, ``p``, ``accuracy`` and ``pca`` (False for the row with all ``d``
+        ``budget``, ``k``, ``p``, ``code bits`` (``k`` times the code length per coordinate,
+        at most ``budget``), ``accuracy`` and ``pca`` (False for the row with all ``d``
         coordinates).
     """
     from sklearn.decomposition import PCA
 
     from helpers.measure.probes import probe_accuracy
-    from helpers.measure.quantize import fit_unit_cube, quantize
+    from helpers.measure.quantize import code_length_bits, fit_unit_cube, quantize
 
     d = sample.train_u.shape[1]
-    ks = sorted({int(k) for k in dims if 1 <= int(k) < d} | {d})
+    dims = [check_count(k, name="dims entry") for k in dims]
+    budgets = [check_real(b, name="budgets entry", low=0.0, include_low=False) for b in budgets]
+    ks = sorted({k for k in dims if k < d} | {d})
     rows = []
     for k in ks:
         if k < d:
@@ -213,12 +256,13 @@ def pca_budget_rows(sample, budgets, dims, *, seed: int = 0) -> list[dict]:
         else:
             train, test = sample.train_u, sample.test_u
         for budget in budgets:
-            p = float(budget) / k
-            if p > MAX_BITS:  # finer than float64 resolves: skip rather than pretend
+            p = affordable_precision(float(budget) / k)
+            if p is None:  # fewer than two levels per coordinate: nothing to store
                 continue
             result = probe_accuracy(quantize(train, p), sample.train_y, quantize(test, p),
                                     sample.test_y, n_bootstrap=0, seed=seed)
             rows.append({"budget": float(budget), "k": k, "p": p,
+                         "code bits": k * code_length_bits(p).bits,
                          "accuracy": result.accuracy, "pca": k < d})
     return rows
 
@@ -246,6 +290,7 @@ def pca_evidence(rows, *, tolerance: float = 0.01) -> dict:
 
 __all__ = [
     "CapacityDifference",
+    "affordable_precision",
     "capacity_bits",
     "embedding_scores",
     "guideline_verdict",

@@ -11,7 +11,10 @@ centres (same indices, same order) much faster:
 - :func:`greedy_set_cover` -- classic greedy set cover on the ``eps``-incidence (small n);
 - :func:`neighbour_scales` -- one blocked pass over all pairs, shared by every ``eps``;
 - :func:`capacity_curve` -- net sizes and certified lower/upper bounds on ``N_eps`` of the
-  sample over a grid of radii, as a :class:`CapacityCurve`.
+  sample over a grid of radii, as a :class:`CapacityCurve`;
+- :func:`radius_grid`, :func:`growth_exponents`, :func:`renyi_parking_constant` -- a grid that
+  spans every scale of a curve, how curves change with the sample size, and the constant of the
+  random-order greedy net on a curve.
 
 Exactness
 ---------
@@ -59,14 +62,21 @@ and ``python -m helpers.bench matmul`` for the machine's matrix-multiply peak.
 from __future__ import annotations
 
 import math
-import numbers
 import time
 from dataclasses import dataclass, field
 
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from helpers._validation import check_points, check_positive
+from helpers._validation import (
+    check_choice,
+    check_count,
+    check_points,
+    check_positive,
+    check_real,
+    check_real_array,
+    is_integer,
+)
 
 METRICS = ("euclidean", "chebyshev")
 PRECISIONS = ("auto", "float32", "float64")
@@ -87,23 +97,11 @@ _U64 = 2.0**-53
 
 
 def _check_metric(metric: str) -> str:
-    if metric not in METRICS:
-        raise ValueError(f"metric must be one of {METRICS}, got {metric!r}.")
-    return metric
+    return check_choice(metric, METRICS, name="metric")
 
 
 def _check_precision(precision: str) -> str:
-    if precision not in PRECISIONS:
-        raise ValueError(f"precision must be one of {PRECISIONS}, got {precision!r}.")
-    return precision
-
-
-def _check_block_size(block_size, name: str = "block_size") -> int:
-    if isinstance(block_size, bool) or not isinstance(block_size, (int, np.integer)):
-        raise ValueError(f"{name} must be a positive integer, got {block_size!r}.")
-    if block_size < 1:
-        raise ValueError(f"{name} must be a positive integer, got {block_size!r}.")
-    return int(block_size)
+    return check_choice(precision, PRECISIONS, name="precision")
 
 
 def _prepare_points(points, metric: str) -> np.ndarray:
@@ -111,6 +109,17 @@ def _prepare_points(points, metric: str) -> np.ndarray:
     array = check_points(points, name="points")
     _check_metric(metric)
     return np.ascontiguousarray(array)
+
+
+def _row_norms(difference: np.ndarray, metric: str) -> np.ndarray:
+    """Norm of each row of ``difference`` in float64: the formula of every exact decision.
+
+    The engine's exact re-checks must round as :func:`greedy_net_reference` does, so they
+    all call this one function.
+    """
+    if metric == "euclidean":
+        return np.sqrt(np.einsum("ij,ij->i", difference, difference))
+    return np.abs(difference).max(axis=1)
 
 
 def greedy_net_reference(points, eps: float, *, metric: str = "euclidean") -> np.ndarray:
@@ -145,12 +154,7 @@ def greedy_net_reference(points, eps: float, *, metric: str = "euclidean") -> np
     centre_block = np.empty((0, points.shape[1]), dtype=points.dtype)
     for index, point in enumerate(points):
         if centres:
-            difference = centre_block - point
-            if metric == "euclidean":
-                distance = np.sqrt(np.einsum("ij,ij->i", difference, difference))
-            else:
-                distance = np.abs(difference).max(axis=1)
-            if distance.min() <= eps:
+            if _row_norms(centre_block - point, metric).min() <= eps:
                 continue
         centres.append(index)
         centre_block = points[centres]
@@ -162,7 +166,20 @@ def greedy_net_reference(points, eps: float, *, metric: str = "euclidean") -> np
 # --------------------------------------------------------------------------------------
 
 
-class _NumpyBackend:
+class _Backend:
+    """Operations that numpy arrays and torch tensors spell alike (slicing and ``@``)."""
+
+    def put(self, buffer, start: int, rows) -> None:
+        buffer[start : start + len(rows)] = rows
+
+    def products(self, left, right):
+        return left @ right.T
+
+    def vector(self, rows, index: int):
+        return rows[index]
+
+
+class _NumpyBackend(_Backend):
     """Array operations of the engine on numpy arrays (the CPU BLAS does the products)."""
 
     name = "numpy"
@@ -178,12 +195,6 @@ class _NumpyBackend:
 
     def take(self, rows, index: np.ndarray):
         return rows[index]
-
-    def put(self, buffer, start: int, rows) -> None:
-        buffer[start : start + len(rows)] = rows
-
-    def products(self, left, right):
-        return left @ right.T
 
     def chebyshev(self, left, right):
         from scipy.spatial.distance import cdist
@@ -206,9 +217,6 @@ class _NumpyBackend:
     def rows_less_equal(self, tile, rows: np.ndarray, value: float):
         return np.nonzero(tile[rows] <= value)
 
-    def vector(self, rows, index: int):
-        return rows[index]
-
     def mat_vec(self, rows, vector) -> np.ndarray:
         return rows @ vector
 
@@ -216,7 +224,7 @@ class _NumpyBackend:
         return np.asarray(array)
 
 
-class _TorchBackend:
+class _TorchBackend(_Backend):
     """The same operations on torch tensors on ``device`` (CPU or CUDA)."""
 
     name = "torch"
@@ -272,12 +280,6 @@ class _TorchBackend:
     def take(self, rows, index: np.ndarray):
         return rows.index_select(0, self._index(index))
 
-    def put(self, buffer, start: int, rows) -> None:
-        buffer[start : start + len(rows)] = rows
-
-    def products(self, left, right):
-        return left @ right.T
-
     def chebyshev(self, left, right):
         return self.torch.cdist(left, right, p=float("inf"))
 
@@ -298,9 +300,6 @@ class _TorchBackend:
     def rows_less_equal(self, tile, rows: np.ndarray, value: float):
         hits = (tile.index_select(0, self._index(rows)) <= value).nonzero().cpu().numpy()
         return hits[:, 0], hits[:, 1]
-
-    def vector(self, rows, index: int):
-        return rows[index]
 
     def mat_vec(self, rows, vector) -> np.ndarray:
         return (rows @ vector).cpu().numpy()
@@ -407,14 +406,20 @@ class _Engine:
 
     # thresholds in score units -------------------------------------------------------
     def scaled(self, distance):
-        """Distances in the engine's units (exact power-of-two rescaling)."""
-        return np.ldexp(distance, -self.exponent)
+        """Distances in the engine's units (exact power-of-two rescaling; huge ones give inf)."""
+        with np.errstate(over="ignore"):
+            return np.ldexp(distance, -self.exponent)
 
     def thresholds(self, eps: float) -> tuple[float, float]:
         if self.metric == "chebyshev":
             return eps, eps
         eps = float(self.scaled(eps))
-        squared = eps * eps
+        if eps >= 4.0:
+            # Every scaled point has norm < 1, so every distance is < 2 and every pair is
+            # within eps. Squaring a radius this large could overflow to inf, and inf - inf
+            # is NaN, which would put every pair outside; decide here instead.
+            return math.inf, math.inf
+        squared = eps * eps  # may underflow to 0: the absolute band then sends pairs to re-check
         band = self.band_abs + self.band_rel * squared
         low, high = squared - band, squared + band
         # beyond float32's range: use infinities (same decisions, no overflow on the cast)
@@ -422,7 +427,8 @@ class _Engine:
 
     def candidate_limit(self, distance: np.ndarray) -> np.ndarray:
         """Largest score at which the true distance may still be <= ``distance`` (array)."""
-        squared = self.scaled(distance) ** 2  # inf stays inf
+        with np.errstate(over="ignore"):
+            squared = self.scaled(distance) ** 2  # a huge distance gives inf: no limit at all
         return squared * (1.0 + self.band_rel) + self.band_abs
 
     def scores(self, left, right):
@@ -438,12 +444,7 @@ class _Engine:
 
     def exact_within(self, first: np.ndarray, second: np.ndarray, eps: float) -> np.ndarray:
         """Reference decision ``distance(first[k], second[k]) <= eps`` for index pairs."""
-        difference = self.points[second] - self.points[first]
-        if self.metric == "euclidean":
-            distance = np.sqrt(np.einsum("ij,ij->i", difference, difference))
-        else:
-            distance = np.abs(difference).max(axis=1)
-        return distance <= eps
+        return _row_norms(self.points[second] - self.points[first], self.metric) <= eps
 
     def within_matrix(self, rows: np.ndarray, cols: np.ndarray, eps: float) -> np.ndarray:
         """Exact boolean matrix ``distance(rows[a], cols[b]) <= eps``."""
@@ -570,7 +571,7 @@ def neighbour_scales(
     does so. See :class:`NeighbourScales` for what the shortcuts are and why they are exact.
     """
     points = _prepare_points(points, metric)
-    block_size = _check_block_size(block_size)
+    block_size = check_count(block_size, name="block_size")
     engine = _Engine(points, metric, device, precision)
     return _neighbour_scales(engine, block_size)
 
@@ -759,7 +760,7 @@ def greedy_net(
     """
     points = _prepare_points(points, metric)
     eps = check_positive(eps, name="eps")
-    block_size = _check_block_size(block_size)
+    block_size = check_count(block_size, name="block_size")
     order = _check_order(order, len(points))
     if order is not None:
         if scales is not None:
@@ -776,6 +777,47 @@ def greedy_net(
         ]
     engine = _Engine(points, metric, device, precision)
     return _greedy(engine, eps, scales, block_size)
+
+
+def cell_sandwich(unit_points, bits) -> dict:
+    """Occupied grid cells at each precision, with greedy nets that bound them on both sides.
+
+    Introduced in the chapter "Numerical entropy", which proves, with ``eps = 2**-p`` and
+    ``d`` the dimension, ``N_{eps sqrt(d) / 2} <= cells <= 2**d N_{eps / 2}``. A greedy net
+    at radius ``r`` has between ``N_r`` and ``N_{r / 2}`` centres, so the net at
+    ``eps sqrt(d)`` can never exceed the cell count and the net at ``eps / 2`` times
+    ``2**d`` can never fall below it: both checks hold on every sample, and a failure is a
+    bug. The net at ``eps`` itself is returned too, to set against a set's covering number.
+
+    Parameters
+    ----------
+    unit_points : array_like, shape (n, d)
+        Points in unit-cube units (the grid of :func:`helpers.measure.quantize.grid_codes`).
+    bits : sequence of float
+        Precisions ``p``.
+
+    Returns
+    -------
+    dict of numpy.ndarray
+        ``bits``, ``cells``, ``net_at_eps_sqrt_d``, ``net_at_eps``, ``net_at_half_eps``
+        (net sizes, int64), and the booleans ``lower_holds`` (net at ``eps sqrt(d)`` at most
+        the cells) and ``upper_holds`` (cells at most ``2**d`` times the net at ``eps / 2``).
+    """
+    from helpers.measure.quantize import occupied_cells_curve
+
+    dim = _prepare_points(unit_points, "euclidean").shape[1]
+    bits = [float(p) for p in bits]
+    # the cells are counted on the points as given (float32 codes may round differently)
+    cells = occupied_cells_curve(unit_points, bits)
+    nets = {name: np.array([len(greedy_net(unit_points, factor * 2.0**-p)) for p in bits],
+                           dtype=np.int64)
+            for name, factor in (("net_at_eps_sqrt_d", math.sqrt(dim)), ("net_at_eps", 1.0),
+                                 ("net_at_half_eps", 0.5))}
+    # Python integers: 2**d overflows int64 from d = 63 on
+    upper = [int(c) <= 2**dim * int(h) for c, h in zip(cells, nets["net_at_half_eps"],
+                                                        strict=True)]
+    return {"bits": np.array(bits), "cells": cells, **nets,
+            "lower_holds": nets["net_at_eps_sqrt_d"] <= cells, "upper_holds": np.array(upper)}
 
 
 # --------------------------------------------------------------------------------------
@@ -809,7 +851,7 @@ class FarthestFirst:
 
     def net_size(self, eps) -> np.ndarray | int:
         """Number of traversal points with insertion radius > eps (nested nets)."""
-        eps_array = np.asarray(eps, dtype=np.float64)
+        eps_array = check_real_array(eps, name="eps", finite=False)
         if np.any(eps_array < self.stop_radius):
             raise ValueError(
                 f"the traversal stopped at radius {self.stop_radius:g}; net sizes are known "
@@ -851,13 +893,10 @@ def farthest_first(
     """
     points = _prepare_points(points, metric)
     n = len(points)
-    if isinstance(start, bool) or not isinstance(start, (int, np.integer)) or not 0 <= start < n:
+    if not is_integer(start) or not 0 <= start < n:
         raise ValueError(f"start must be an index in range({n}), got {start!r}.")
-    if isinstance(stop_radius, bool) or not isinstance(stop_radius, numbers.Real):
-        raise ValueError(f"stop_radius must be a number >= 0, got {stop_radius!r}.")
-    if not (np.isfinite(stop_radius) and stop_radius >= 0):
-        raise ValueError(f"stop_radius must be finite and >= 0, got {stop_radius!r}.")
-    limit = n if max_points is None else _check_block_size(max_points, "max_points")
+    check_real(stop_radius, name="stop_radius", low=0.0)
+    limit = n if max_points is None else check_count(max_points, name="max_points")
     engine = _Engine(points, metric, device, precision)
     nearest = np.full(n, np.inf)  # exact distance to the inserted set
     order = [int(start)]
@@ -891,11 +930,7 @@ def _farthest_first_loop(engine, points, metric, nearest, order, radii, stop_rad
         else:
             candidates = np.flatnonzero(nearest > 0)
         if candidates.size:
-            difference = points[candidates] - points[current]
-            if metric == "euclidean":
-                distance = np.sqrt(np.einsum("ij,ij->i", difference, difference))
-            else:
-                distance = np.abs(difference).max(axis=1)
+            distance = _row_norms(points[candidates] - points[current], metric)
             nearest[candidates] = np.minimum(nearest[candidates], distance)
         following = int(np.argmax(nearest))
         radius = float(nearest[following])
@@ -980,7 +1015,87 @@ def greedy_set_cover(
 
 def harmonic_number(m: int) -> float:
     """``H(m) = 1 + 1/2 + ... + 1/m`` (0 for m = 0), the greedy set cover factor."""
-    return float(sum(1.0 / k for k in range(1, int(m) + 1)))
+    return float(sum(1.0 / k for k in range(1, check_count(m, name="m", minimum=0) + 1)))
+
+
+def renyi_parking_constant() -> float:
+    """Rényi's parking constant ``c_R ~ 0.7476``, the jamming density of random parking.
+
+    Cars of unit length parked at uniformly random free places on a street of length ``x``
+    number ``c_R x + c_R - 1 + o(1)`` on average; a greedy net of a dense sample of a curve,
+    visited in random order, is such a parking. Introduced in the chapter "Greedy covering"
+    (``notebooks/03_greedy_covering``), which compares random-order nets with it.
+    """
+    from scipy import integrate, special
+
+    def inner(t):  # int_0^t (1 - e^-u) / u du, in closed form
+        return 0.0 if t == 0 else special.exp1(t) + np.log(t) + np.euler_gamma
+
+    return float(integrate.quad(lambda t: np.exp(-2.0 * inner(t)), 0, np.inf, limit=200)[0])
+
+
+def radius_grid(points, nearest, count: int) -> np.ndarray:
+    """``count`` geometrically spaced radii spanning every scale of a capacity curve.
+
+    From half the smallest positive nearest-neighbour distance, where every point is its own
+    centre, to the largest distance from the first point, where one ball holds the whole
+    sample. Introduced in the chapter "Greedy covering" (``notebooks/03_greedy_covering``);
+    ``helpers.bench`` uses it too.
+
+    Parameters
+    ----------
+    points : array_like, shape (n, d)
+    nearest : array_like, shape (n,)
+        Each point's nearest-neighbour distance, e.g. :attr:`NeighbourScales.nearest`.
+    count : int
+        Number of radii.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``count`` radii in ascending order.
+    """
+    points = np.asarray(points, dtype=np.float64)
+    nearest = np.asarray(nearest, dtype=np.float64)
+    finite = nearest[np.isfinite(nearest) & (nearest > 0)]
+    reach = float(np.sqrt(((points - points[0]) ** 2).sum(axis=1)).max())
+    # all points equal: every radius gives one centre, so any small scale will do
+    low = float(finite.min()) / 2.0 if finite.size else (reach or 1.0) / 1e6
+    return np.geomspace(low, max(reach, low * 1.0001), count)
+
+
+def growth_exponents(sizes, sample_sizes) -> np.ndarray:
+    """How fast cover sizes grow with the sample: ``log(|G_n'| / |G_n|) / log(n' / n)``.
+
+    0 means the cover no longer changes with the sample, 1 that it grows like the sample
+    (every point its own centre). Introduced in the chapter "Greedy covering"
+    (``notebooks/03_greedy_covering``).
+
+    Parameters
+    ----------
+    sizes : array_like, shape (radii, len(sample_sizes))
+        Cover sizes (> 0), one row per radius and one column per sample size.
+    sample_sizes : array_like
+        The sample sizes, increasing.
+
+    Returns
+    -------
+    numpy.ndarray, shape (radii, len(sample_sizes) - 1)
+        The exponent between each pair of consecutive sample sizes.
+
+    Raises
+    ------
+    ValueError
+        If the shapes do not match, a size is not positive or the sample sizes do not increase.
+    """
+    sizes = np.asarray(sizes, dtype=np.float64)
+    ns = np.asarray(sample_sizes, dtype=np.float64)
+    if sizes.ndim != 2 or sizes.shape[1] != ns.size or ns.size < 2:
+        raise ValueError(f"sizes must have one column per sample size (at least two), got "
+                         f"shape {sizes.shape} for {ns.size} sizes.")
+    if np.any(sizes <= 0) or np.any(np.diff(ns) <= 0) or ns[0] <= 0:
+        raise ValueError("sizes must be > 0 and sample sizes positive and increasing.")
+    return np.log(sizes[:, 1:] / sizes[:, :-1]) / np.log(ns[1:] / ns[:-1])
 
 
 # --------------------------------------------------------------------------------------
@@ -1038,6 +1153,21 @@ class CapacityCurve:
         """The ``log2 n`` ceiling of every capacity estimate from n points."""
         return math.log2(self.n)
 
+    def to_frame(self):
+        """The curve as a pandas table, one row per radius, from the coarsest precision up.
+
+        Columns ``p`` (the precision ``-log2 eps``, rounded to 9 decimals so that radii given
+        as ``2**-p`` read back as the ``p`` they came from), ``eps``, and ``C_num``, ``lower``
+        and ``upper``: the log2 of the net size and of its certified bounds. Introduced in the
+        chapter "Precision lower bound", which draws and compares such tables.
+        """
+        import pandas as pd
+
+        table = pd.DataFrame({"p": np.round(-np.log2(self.eps), 9), "eps": self.eps,
+                              "C_num": self.log2_net_size, "lower": self.log2_lower,
+                              "upper": self.log2_upper})
+        return table.sort_values("p", ignore_index=True)
+
     def as_dict(self) -> dict:
         return {
             "eps": self.eps.tolist(),
@@ -1053,10 +1183,7 @@ class CapacityCurve:
 
 
 def _check_eps_grid(eps_grid) -> np.ndarray:
-    try:
-        grid = np.asarray(eps_grid, dtype=np.float64).reshape(-1)
-    except (TypeError, ValueError) as error:
-        raise ValueError(f"eps_grid must be a sequence of positive numbers: {error}") from error
+    grid = check_real_array(eps_grid, name="eps_grid", finite=False).reshape(-1)
     if grid.size == 0:
         raise ValueError("eps_grid is empty; pass at least one radius.")
     if not np.all(np.isfinite(grid)) or np.any(grid <= 0):
@@ -1064,11 +1191,15 @@ def _check_eps_grid(eps_grid) -> np.ndarray:
     return np.unique(grid)
 
 
+#: Largest radius whose double is finite.
+_LARGEST_HALF = np.finfo(np.float64).max / 2
+
+
 def _bounds(grid: np.ndarray, sizes: np.ndarray, doubled: dict[float, int] | None):
     upper = np.minimum.accumulate(sizes)
     lower = np.ones_like(sizes)
     for k, eps in enumerate(grid):
-        big = sizes[grid >= 2.0 * eps]
+        big = sizes[grid >= 2.0 * eps] if eps <= _LARGEST_HALF else sizes[:0]  # 2 eps = inf
         best = int(big.max()) if big.size else 1
         if doubled is not None:
             best = max(best, doubled[float(eps)])
@@ -1117,13 +1248,14 @@ def capacity_curve(
     """
     points = _prepare_points(points, metric)
     grid = _check_eps_grid(eps_grid)
-    if method not in METHODS:
-        raise ValueError(f"method must be one of {METHODS}, got {method!r}.")
+    check_choice(method, METHODS, name="method")
     if lower_from not in ("grid", "doubled"):
         raise ValueError(f"lower_from must be 'grid' or 'doubled', got {lower_from!r}.")
-    block_size = _check_block_size(block_size)
+    block_size = check_count(block_size, name="block_size")
     began = time.perf_counter()
-    wanted = grid if lower_from == "grid" else np.unique(np.concatenate([grid, 2.0 * grid]))
+    # Doubled radii that overflow float64 are left out; their bound is the trivial 1.
+    doubles = 2.0 * grid[grid <= _LARGEST_HALF]
+    wanted = grid if lower_from == "grid" else np.unique(np.concatenate([grid, doubles]))
     stats: dict = {}
     if method == "greedy":
         engine = _Engine(points, metric, device, precision)
@@ -1145,7 +1277,8 @@ def capacity_curve(
     sizes = np.array([all_sizes[float(e)] for e in grid], dtype=np.int64)
     doubled = None
     if lower_from == "doubled":
-        doubled = {float(e): all_sizes[float(2.0 * e)] for e in grid}
+        doubled = {float(e): all_sizes[float(2.0 * e)] if e <= _LARGEST_HALF else 1
+                   for e in grid}
     lower, upper = _bounds(grid, sizes, doubled)
     return CapacityCurve(
         eps=grid,

@@ -57,12 +57,22 @@ then).
 from __future__ import annotations
 
 import math
-import numbers
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+
+from helpers._validation import (
+    as_array,
+    check_bootstrap,
+    check_choice,
+    check_confidence,
+    check_count,
+    check_positive,
+    check_real_array,
+    is_number,
+)
 
 #: Default number of (point, direction) pairs per forward evaluation.
 BATCH_SIZE = 256
@@ -104,8 +114,7 @@ class CurvatureSample:
     h: float | None = None
 
     def __post_init__(self):
-        if self.method not in METHODS:
-            raise ValueError(f"method must be one of {METHODS}, got {self.method!r}.")
+        check_choice(self.method, METHODS, name="method")
         arrays = {}
         for name in ("kappa", "taylor", "speed"):
             array = np.array(getattr(self, name), dtype=np.float64)  # a private copy
@@ -214,11 +223,8 @@ class CurvatureSample:
             If kappa is undefined everywhere, or for invalid arguments.
         """
         compute = _statistic(statistic)
-        if not isinstance(n_bootstrap, (int, np.integer)) or isinstance(n_bootstrap, bool) \
-                or n_bootstrap < 1:
-            raise ValueError(f"n_bootstrap must be a positive integer, got {n_bootstrap!r}.")
-        if not (isinstance(confidence, numbers.Real) and 0 < confidence < 1):
-            raise ValueError(f"confidence must be in (0, 1), got {confidence!r}.")
+        check_bootstrap(n_bootstrap, allow_zero=False)
+        check_confidence(confidence)
         if self.values().size == 0:
             raise ValueError(f"kappa is undefined at all {self.kappa.size} pairs (zero speed "
                              "or degenerate triples), so it has no statistic to bootstrap.")
@@ -246,7 +252,7 @@ class CurvatureSample:
         per-coordinate scaling is not a similarity and has no such shortcut (rerun the
         estimator on the rescaled map instead).
         """
-        s = _check_positive_scale(output_scale, name="output_scale")
+        s = check_positive(output_scale, name="output_scale")
         return CurvatureSample(kappa=self.kappa / s, taylor=self.taylor * s,
                                speed=self.speed * s, method=self.method, h=self.h)
 
@@ -257,15 +263,8 @@ class CurvatureSample:
                 f"n_undefined={self.n_undefined})")
 
 
-def _check_positive_scale(value, *, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) \
-            or not math.isfinite(value) or value <= 0:
-        raise ValueError(f"{name} must be a finite number > 0, got {value!r}.")
-    return float(value)
-
-
 def _check_quantile(q):
-    array = np.asarray(q, dtype=np.float64)
+    array = check_real_array(q, name="quantile", finite=False)
     if not np.all((array >= 0) & (array <= 1)):  # also rejects NaN
         raise ValueError(f"quantiles must lie in [0, 1], got {q!r}.")
     return float(array) if array.ndim == 0 else array
@@ -279,7 +278,7 @@ def _statistic(statistic) -> Callable[[np.ndarray], float]:
             return lambda values: float(np.mean(values))
         raise ValueError(f"statistic must be 'median', 'mean' or a quantile in [0, 1], "
                          f"got {statistic!r}.")
-    if isinstance(statistic, bool) or not isinstance(statistic, numbers.Real):
+    if not is_number(statistic):
         raise ValueError(f"statistic must be 'median', 'mean' or a quantile in [0, 1], "
                          f"got {statistic!r}.")
     q = _check_quantile(statistic)
@@ -290,7 +289,8 @@ def _statistic(statistic) -> Callable[[np.ndarray], float]:
 
 
 def _check_kappa(kappa, name: str) -> np.ndarray:
-    array = np.asarray(kappa, dtype=np.float64)
+    # strings and complex numbers are refused, not parsed or cut to their real part
+    array = check_real_array(kappa, name=f"{name}: kappa", finite=False)
     bad = int(np.count_nonzero(np.isnan(array) | (array == -np.inf)))
     if bad:
         raise ValueError(f"{name}: kappa holds {bad} NaN or -inf values; drop undefined "
@@ -338,20 +338,77 @@ def radius_threshold(kappa):
     return float(result) if np.ndim(result) == 0 else result
 
 
+def circular_arc(start, end, kappa, *, n_points: int = 1025) -> np.ndarray:
+    """Points of the shorter arc of curvature ``kappa`` between two points of the plane.
+
+    Introduced in the chapter "Curvature threshold", whose proposition on curvature and
+    collapse is checked on arcs built with it. The arc is the shorter one of a circle of
+    radius ``1 / kappa`` through ``start`` and ``end`` (the segment between them when
+    ``kappa`` is 0), bulging to the left of the direction from ``start`` to ``end``. It
+    exists when the chord fits in the circle, ``kappa * |end - start| <= 2``; at equality
+    it is a half circle. Its height above the chord (its sagitta) is
+    ``r - sqrt(r^2 - L^2 / 4)`` for ``r = 1 / kappa`` and chord length ``L``.
+
+    Parameters
+    ----------
+    start, end : array_like, shape (2,)
+        The ends of the chord; distinct.
+    kappa : float
+        Curvature, ``0 <= kappa <= 2 / |end - start|``.
+    n_points : int
+        Points returned, evenly spaced in arc length, ends included (at least 2).
+
+    Returns
+    -------
+    numpy.ndarray, shape (n_points, 2)
+        The arc from ``start`` to ``end``; the first and last rows are exactly the ends.
+
+    Raises
+    ------
+    ValueError
+        If the ends are not two finite, distinct points of the plane, ``kappa`` is negative,
+        not finite or too large for the chord, or ``n_points`` is below 2.
+    """
+    ends = check_real_array([np.ravel(start), np.ravel(end)], name="start and end")
+    if ends.shape != (2, 2):
+        raise ValueError(f"start and end must be points of the plane, got shape {ends.shape}.")
+    kappa = check_real_array(kappa, name="kappa", low=0.0)
+    if kappa.ndim:
+        raise ValueError(f"kappa must be one number, got an array of shape {kappa.shape}.")
+    kappa = float(kappa)
+    n_points = check_count(n_points, name="n_points", minimum=2)
+    chord = ends[1] - ends[0]
+    length = float(np.hypot(*chord))
+    if length == 0:
+        raise ValueError("start and end must differ: a chord of length 0 fixes no arc.")
+    if kappa * length > 2.0 * (1 + 1e-12):  # the tolerance admits a half circle in floats
+        raise ValueError(f"no arc of curvature {kappa:g} spans a chord of length {length:g}: "
+                         f"its circle's diameter {2 / kappa:g} is shorter than the chord.")
+    along = chord / length
+    left = np.array([-along[1], along[0]])
+    middle = ends.mean(axis=0)
+    if kappa == 0:
+        points = middle + np.linspace(-0.5, 0.5, n_points)[:, None] * length * along
+    else:
+        radius = 1.0 / kappa
+        half_angle = math.asin(min(1.0, 0.5 * length * kappa))
+        angles = np.linspace(-half_angle, half_angle, n_points)[:, None]
+        # heights as differences of cosines, not centre plus radius, so that a chord on an
+        # edge of the unit square puts no point outside it by a rounding error
+        points = (middle + radius * np.sin(angles) * along
+                  + radius * (np.cos(angles) - math.cos(half_angle)) * left)
+    points[0], points[-1] = ends[0], ends[1]
+    return points
+
+
 # --------------------------------------------------------------------------- input checks
 
 
 def _check_step(h) -> float:
-    if isinstance(h, bool) or not isinstance(h, numbers.Real) or not math.isfinite(h) or h <= 0:
+    if not is_number(h) or not math.isfinite(h) or h <= 0:
         raise ValueError(f"h must be a positive step in input units (the distance moved along "
                          f"each unit direction), got h={h!r}.")
     return float(h)
-
-
-def _check_count(value, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}.")
-    return int(value)
 
 
 def _float_dtype(dtype):
@@ -365,12 +422,7 @@ def _float_dtype(dtype):
 
 def _as_numpy_points(points, name: str = "points") -> np.ndarray:
     """``points`` as a finite float array of shape (n, *input_shape), n >= 1."""
-    if hasattr(points, "detach"):  # a torch tensor
-        points = points.detach().cpu().numpy()
-    try:
-        array = np.asarray(points)
-    except Exception as error:
-        raise ValueError(f"{name} could not be read as an array: {error}") from error
+    array = as_array(points, name=name)
     if array.dtype.kind not in "biuf":
         raise ValueError(f"{name} must be numeric, got dtype {array.dtype}.")
     if array.ndim < 2:
@@ -636,7 +688,7 @@ def curvature_autograd(fn: Callable, points, directions, *, batch_size: int = BA
     """
     import torch
 
-    batch_size = _check_count(batch_size, "batch_size")
+    batch_size = check_count(batch_size, name="batch_size")
     points_t, directions_t, norms, k = _prepare_pairs(points, directions)
     device = _default_device(fn, points, device)
     n = points_t.shape[0]
@@ -746,7 +798,7 @@ def curvature_secant(fn: Callable, points, directions, h, *, batch_size: int = B
     """
     import torch
 
-    single = isinstance(h, numbers.Real) and not isinstance(h, bool)
+    single = is_number(h)
     if single:
         steps = [_check_step(h)]
     else:
@@ -755,7 +807,7 @@ def curvature_secant(fn: Callable, points, directions, h, *, batch_size: int = B
             raise ValueError(f"h must be a positive step in input units or a non-empty "
                              f"sequence of them, got h={h!r}.")
         steps = [_check_step(step) for step in h]
-    batch_size = _check_count(batch_size, "batch_size")
+    batch_size = check_count(batch_size, name="batch_size")
     points_t, directions_t, norms, k = _prepare_pairs(points, directions)
     device = _default_device(fn, points, device)
     n = points_t.shape[0]
@@ -808,7 +860,7 @@ def random_directions(points, k: int, *, seed: int = 0) -> np.ndarray:
     numpy.ndarray, shape (n, k, *input_shape)
         Normalized Gaussian vectors, in the dtype of the points (float32 or float64).
     """
-    k = _check_count(k, "k")
+    k = check_count(k, name="k")
     array = _as_numpy_points(points)
     n, shape = array.shape[0], array.shape[1:]
     rng = np.random.default_rng(seed)
@@ -879,8 +931,8 @@ def data_tangent_directions(points, k: int, *, neighbours: int | None = None,
     Cost: ``n^2`` distances of the flattened inputs (10,000 CIFAR images: about
     ``6e11`` float64 operations, a few minutes on a laptop core), in blocks of rows.
     """
-    k = _check_count(k, "k")
-    neighbours = k if neighbours is None else _check_count(neighbours, "neighbours")
+    k = check_count(k, name="k")
+    neighbours = k if neighbours is None else check_count(neighbours, name="neighbours")
     if neighbours < k:
         raise ValueError(f"neighbours={neighbours} must be >= k={k}: k directions are drawn "
                          "from the neighbours nearest points.")
@@ -969,11 +1021,12 @@ def representation_map(model, *, offset=0.0, scale=1.0) -> RepresentationMap:
     if not callable(getattr(model, "represent", None)):
         raise TypeError(
             f"{type(model).__name__} has no representation layer (no .represent method); pass "
-            "a helpers.nets.models.RepresentationModel (or a helpers.nets.train.TrainedModel) or your "
+            "a helpers.nets.models.RepresentationModel (or a helpers.nets.train.TrainedModel) "
+            "or your "
             "own callable fn(x) -> (n, d) to the curvature estimators directly."
         )
-    offset_array = np.asarray(offset, dtype=np.float64)
-    scale_array = np.asarray(scale, dtype=np.float64)
+    offset_array = check_real_array(offset, name="offset", finite=False)
+    scale_array = check_real_array(scale, name="scale", finite=False)
     if offset_array.ndim > 1 or not np.all(np.isfinite(offset_array)):
         raise ValueError(f"offset must be a finite scalar or a (d_Z,) array, got {offset!r}.")
     if scale_array.ndim > 1 or not np.all(np.isfinite(scale_array) & (scale_array > 0)):
@@ -1042,6 +1095,7 @@ __all__ = [
     "N_BOOTSTRAP",
     "CurvatureSample",
     "RepresentationMap",
+    "circular_arc",
     "curvature_autograd",
     "curvature_secant",
     "data_tangent_directions",

@@ -44,7 +44,13 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from helpers._validation import check_points
+from helpers._validation import (
+    check_bootstrap,
+    check_choice,
+    check_confidence,
+    check_count,
+    check_points,
+)
 
 #: Default number of bootstrap resamples for the error bars.
 N_BOOTSTRAP = 200
@@ -105,8 +111,7 @@ class DimensionEstimate:
 
 def _distinct_points(points, duplicates: str, *, needed: int) -> tuple[np.ndarray, int]:
     """Return the distinct points (first occurrences, in order) and the number dropped."""
-    if duplicates not in DUPLICATE_POLICIES:
-        raise ValueError(f"duplicates must be one of {DUPLICATE_POLICIES}, got {duplicates!r}.")
+    check_choice(duplicates, DUPLICATE_POLICIES, name="duplicates")
     points = check_points(points, name="points")
     _, first = np.unique(points, axis=0, return_index=True)
     n_duplicates = len(points) - len(first)
@@ -134,13 +139,6 @@ def _neighbour_distances(points: np.ndarray, k: int, metric: str = "euclidean") 
     return distances
 
 
-def _check_bootstrap(n_bootstrap, confidence):
-    if not isinstance(n_bootstrap, (int, np.integer)) or n_bootstrap < 0:
-        raise ValueError(f"n_bootstrap must be a non-negative integer, got {n_bootstrap!r}.")
-    if not (isinstance(confidence, (int, float)) and 0 < confidence < 1):
-        raise ValueError(f"confidence must be in (0, 1), got {confidence!r}.")
-
-
 def _bootstrap_weights(n: int, n_bootstrap: int, seed: int):
     """Yield resampling count matrices, a few resamples of n points at a time."""
     rng = np.random.default_rng(seed)
@@ -152,7 +150,14 @@ def _bootstrap_weights(n: int, n_bootstrap: int, seed: int):
         done += size
 
 
-def _interval(samples: np.ndarray, confidence: float) -> tuple[float, float, float]:
+def _interval(chunks: list, estimate: float, confidence: float) -> tuple[float, float, float]:
+    """Standard deviation and percentile interval of the bootstrap estimates in ``chunks``.
+
+    Without bootstrap estimates (``n_bootstrap=0``) the interval collapses on ``estimate``.
+    """
+    samples = np.concatenate(chunks) if chunks else np.empty(0)
+    if not len(samples):
+        return 0.0, float(estimate), float(estimate)
     tail = 100 * (1 - confidence) / 2
     low, high = np.percentile(samples, [tail, 100 - tail])
     return float(np.std(samples, ddof=1)) if len(samples) > 1 else 0.0, float(low), float(high)
@@ -188,13 +193,13 @@ def mle_dimension(points, *, k1: int = 10, k2: int = 20, averaging: str = "inver
         With ``per_k`` holding ``m_k`` for each k.
     """
     for name, value in (("k1", k1), ("k2", k2)):
-        if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 2:
-            raise ValueError(f"{name} must be an integer >= 2, got {value!r}.")
+        check_count(value, name=name, minimum=2)
     if k2 < k1:
         raise ValueError(f"need k1 <= k2, got k1={k1}, k2={k2}.")
     if averaging not in ("inverse", "direct"):
         raise ValueError(f"averaging must be 'inverse' or 'direct', got {averaging!r}.")
-    _check_bootstrap(n_bootstrap, confidence)
+    check_bootstrap(n_bootstrap)
+    check_confidence(confidence)
     points, n_duplicates = _distinct_points(points, duplicates, needed=k2 + 1)
     distances = _neighbour_distances(points, k2)
     log_distances = np.log(distances)
@@ -216,8 +221,7 @@ def mle_dimension(points, *, k1: int = 10, k2: int = 20, averaging: str = "inver
     samples = []
     for weights in _bootstrap_weights(len(points), n_bootstrap, seed):
         samples.append(estimate_from(weights @ values / len(points))[1])
-    std, low, high = (_interval(np.concatenate(samples), confidence) if samples
-                      else (0.0, float(estimate), float(estimate)))
+    std, low, high = _interval(samples, estimate, confidence)
     return DimensionEstimate(
         estimate=float(estimate), std=std, ci_low=low, ci_high=high,
         method=f"mle-{averaging}", n_points=len(points), n_duplicates=n_duplicates,
@@ -261,7 +265,8 @@ def twonn_dimension(points, *, method: str = "mle", discard_fraction: float = 0.
         raise ValueError(f"method must be 'mle' or 'fit', got {method!r}.")
     if not (0 <= discard_fraction < 1):
         raise ValueError(f"discard_fraction must be in [0, 1), got {discard_fraction!r}.")
-    _check_bootstrap(n_bootstrap, confidence)
+    check_bootstrap(n_bootstrap)
+    check_confidence(confidence)
     points, n_duplicates = _distinct_points(points, duplicates, needed=3)
     distances = _neighbour_distances(points, 2)
     log_mu = np.log(distances[:, 1]) - np.log(distances[:, 0])
@@ -275,12 +280,10 @@ def twonn_dimension(points, *, method: str = "mle", discard_fraction: float = 0.
         rng = np.random.default_rng(seed)
         samples = [np.array([_twonn_fit(log_mu[rng.integers(0, n, n)], discard_fraction)
                              for _ in range(n_bootstrap)])]
-    samples = np.concatenate(samples) if n_bootstrap else np.array([])
     if not np.isfinite(estimate):
         raise ValueError("every point is equidistant from its two nearest neighbours "
                          "(a lattice?); TwoNN cannot estimate a dimension here.")
-    std, low, high = (_interval(samples, confidence) if len(samples)
-                      else (0.0, float(estimate), float(estimate)))
+    std, low, high = _interval(samples, estimate, confidence)
     return DimensionEstimate(
         estimate=float(estimate), std=std, ci_low=low, ci_high=high, method=f"twonn-{method}",
         n_points=n, n_duplicates=n_duplicates, confidence=float(confidence),

@@ -26,12 +26,20 @@ Ground truth
 from __future__ import annotations
 
 import math
-import numbers
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from helpers._validation import check_points
+from helpers._validation import (
+    check_bootstrap,
+    check_choice,
+    check_confidence,
+    check_count,
+    check_points,
+    check_real,
+    check_real_array,
+    is_integer,
+)
 
 __all__ = [
     "AT_CEILING_MARGIN_BITS",
@@ -174,19 +182,6 @@ def _check_counts(counts) -> np.ndarray:
     return counts.astype(np.int64)
 
 
-def _check_int(value, *, name: str, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}.")
-    return int(value)
-
-
-def _check_confidence(confidence) -> float:
-    if isinstance(confidence, bool) or not isinstance(confidence, numbers.Real) or not (
-            0 < confidence < 1):
-        raise ValueError(f"confidence must be a number in (0, 1), got {confidence!r}.")
-    return float(confidence)
-
-
 def _code_ids(codes, *, name: str = "codes") -> np.ndarray:
     """Integer id per sample (0..K-1) of the distinct rows (or values) of ``codes``."""
     if hasattr(codes, "detach"):
@@ -198,6 +193,10 @@ def _code_ids(codes, *, name: str = "codes") -> np.ndarray:
             f"{array.shape}. Flatten extra axes with codes.reshape(len(codes), -1).")
     if array.size == 0:
         raise ValueError(f"{name} is empty (shape {array.shape}); pass at least one code.")
+    if array.dtype == object:  # grid codes beyond int64 are Python ints: rank them exactly
+        from helpers.measure.quantize import column_ranks
+
+        array = column_ranks(array)
     if array.dtype.kind not in ("biuf" if array.ndim == 2 else "biufUS"):
         raise ValueError(f"{name} must hold numbers (or strings, for 1-D labels), got dtype "
                          f"{array.dtype}.")
@@ -275,9 +274,8 @@ def singleton_fraction(counts) -> float:
 
 def sample_ceiling_bits(n_samples: int) -> float:
     """``log2 n``: no estimate from n samples (cover size, distinct codes, plug-in) exceeds it."""
-    if isinstance(n_samples, bool) or not isinstance(n_samples, (int, np.integer)) or n_samples < 1:
-        raise ValueError(f"n_samples must be a positive integer, got {n_samples!r}.")
-    return float(np.log2(n_samples))
+    # math.log2 is exact for Python ints of any size, where numpy would need int64
+    return math.log2(check_count(n_samples, name="n_samples"))
 
 
 def _plugin_rows(counts: np.ndarray) -> np.ndarray:
@@ -407,8 +405,8 @@ def entropy_estimates(codes, *, n_bootstrap: int = N_BOOTSTRAP, seed: int = 0,
         Bad codes (see :func:`code_counts`), a negative ``n_bootstrap`` or a confidence
         outside (0, 1).
     """
-    n_bootstrap = _check_int(n_bootstrap, name="n_bootstrap", minimum=0)
-    confidence = _check_confidence(confidence)
+    n_bootstrap = check_bootstrap(n_bootstrap)
+    confidence = check_confidence(confidence)
     counts = code_counts(codes)
     n, n_distinct = int(counts.sum()), int(counts.size)
     n_singletons = int(np.count_nonzero(counts == 1))
@@ -510,11 +508,10 @@ def mutual_information_discrete(codes, labels, *, correction: str = "miller-mado
         Mismatched lengths, bad codes or labels, fewer than two classes, an unknown
         ``correction`` or bad bootstrap settings.
     """
-    if correction not in MI_CORRECTIONS:
-        raise ValueError(f"correction must be one of {MI_CORRECTIONS}, got {correction!r}.")
-    n_bootstrap = _check_int(n_bootstrap, name="n_bootstrap", minimum=0)
-    n_shuffles = _check_int(n_shuffles, name="n_shuffles", minimum=0)
-    confidence = _check_confidence(confidence)
+    check_choice(correction, MI_CORRECTIONS, name="correction")
+    n_bootstrap = check_bootstrap(n_bootstrap)
+    n_shuffles = check_count(n_shuffles, name="n_shuffles", minimum=0)
+    confidence = check_confidence(confidence)
     z = _code_ids(codes)
     y = _code_ids(labels, name="labels")
     if len(y) != len(z):
@@ -600,8 +597,7 @@ def fano_error_lower_bound(mi_bits, n_classes: int, *, label_entropy_bits=None):
         ``n_classes`` below 2, NaN ``mi_bits``, or ``label_entropy_bits`` outside
         ``[0, log2 K]``.
     """
-    if isinstance(n_classes, bool) or not isinstance(n_classes, numbers.Integral) or (
-            n_classes < 2):
+    if not is_integer(n_classes) or n_classes < 2:
         raise ValueError(f"n_classes must be an integer >= 2 (Fano needs at least two classes "
                          f"to confuse), got {n_classes!r}.")
     k = int(n_classes)
@@ -609,12 +605,12 @@ def fano_error_lower_bound(mi_bits, n_classes: int, *, label_entropy_bits=None):
     if label_entropy_bits is None:
         label_entropy = max_entropy
     else:
-        label_entropy = float(label_entropy_bits)
+        label_entropy = check_real(label_entropy_bits, name="label_entropy_bits")
         if not (0.0 <= label_entropy <= max_entropy + 1e-12):
             raise ValueError(f"label_entropy_bits must lie in [0, log2 K = {max_entropy:.4g}], "
                              f"got {label_entropy_bits!r}.")
         label_entropy = min(label_entropy, max_entropy)
-    mi = np.asarray(mi_bits, dtype=np.float64)
+    mi = check_real_array(mi_bits, name="mi_bits", finite=False)
     if np.any(np.isnan(mi)):
         raise ValueError("mi_bits holds NaN; pass finite mutual-information values in bits.")
     target = np.clip(label_entropy - mi, 0.0, max_entropy)
@@ -767,19 +763,15 @@ def ksg_mutual_information(x, y, *, k: int = 3, ties: str = "jitter", noise: flo
     """
     x, y = check_paired_samples(x, y)
     n = len(x)
-    k = _check_int(k, name="k", minimum=1)
+    k = check_count(k, name="k", minimum=1)
     if k >= n:
         raise ValueError(f"k={k} is too large for {n} samples: the k-th neighbour needs k < n "
                          "(k = 3 to 10 is usual).")
-    if ties not in TIE_POLICIES:
-        raise ValueError(f"ties must be one of {TIE_POLICIES}, got {ties!r}.")
-    if isinstance(noise, bool) or not isinstance(noise, numbers.Real) or not (
-            np.isfinite(noise) and noise > 0):
-        raise ValueError(f"noise must be a finite number > 0 (a fraction of the grid spacing), "
-                         f"got {noise!r}.")
-    n_subsets = _check_int(n_subsets, name="n_subsets", minimum=2)
-    n_repeats = _check_int(n_repeats, name="n_repeats", minimum=0)
-    confidence = _check_confidence(confidence)
+    check_choice(ties, TIE_POLICIES, name="ties")
+    check_real(noise, name="noise (a fraction of the grid spacing)", low=0.0, include_low=False)
+    n_subsets = check_count(n_subsets, name="n_subsets", minimum=2)
+    n_repeats = check_count(n_repeats, name="n_repeats", minimum=0)
+    confidence = check_confidence(confidence)
 
     _, inverse, multiplicity = np.unique(np.hstack([x, y]), axis=0, return_inverse=True,
                                          return_counts=True)
@@ -827,7 +819,7 @@ def ksg_mutual_information(x, y, *, k: int = 3, ties: str = "jitter", noise: flo
 
 
 def _check_rho(rho, dims) -> np.ndarray:
-    dims = _check_int(dims, name="dims", minimum=1)
+    dims = check_count(dims, name="dims", minimum=1)
     rho = np.asarray(rho, dtype=np.float64)
     if rho.ndim > 1 or (rho.ndim == 1 and rho.size not in (1, dims)):
         raise ValueError(f"rho must be a number or one correlation per dimension ({dims}), got "
@@ -868,7 +860,7 @@ def correlated_gaussians(n: int, rho, dims: int = 1, seed: int = 0):
     -------
     x, y : numpy.ndarray, shape (n, dims)
     """
-    n = _check_int(n, name="n", minimum=1)
+    n = check_count(n, name="n", minimum=1)
     rho = _check_rho(rho, dims)
     rng = np.random.default_rng(seed)
     x = rng.standard_normal((n, len(rho)))
@@ -895,9 +887,7 @@ def student_t_mi_bits(rho, df: float, dims: int = 1) -> float:
     :func:`gaussian_mi_bits` as ``df -> inf``. Being a copula quantity, it is also the MI of
     any coordinate-wise monotone transform of the pair.
     """
-    if isinstance(df, bool) or not isinstance(df, numbers.Real) or not (np.isfinite(df)
-                                                                         and df > 0):
-        raise ValueError(f"df must be a finite number > 0, got {df!r}.")
+    check_real(df, name="df", low=0.0, include_low=False)
     rho = _check_rho(rho, dims)
     log_det = float(np.sum(np.log1p(-rho**2)))
     marginal = _t_entropy_nats(len(rho), float(df), 0.0)
@@ -912,9 +902,7 @@ def correlated_student_t(n: int, rho, df: float, dims: int = 1, seed: int = 0):
     x, y : numpy.ndarray, shape (n, dims)
         A multivariate t with ``df`` degrees of freedom; MI :func:`student_t_mi_bits`.
     """
-    if isinstance(df, bool) or not isinstance(df, numbers.Real) or not (np.isfinite(df)
-                                                                         and df > 0):
-        raise ValueError(f"df must be a finite number > 0, got {df!r}.")
+    check_real(df, name="df", low=0.0, include_low=False)
     x, y = correlated_gaussians(n, rho, dims, seed)
     scale = np.sqrt(np.random.default_rng([seed, 1]).chisquare(df, size=(len(x), 1)) / df)
     return x / scale, y / scale

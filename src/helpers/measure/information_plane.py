@@ -33,21 +33,26 @@ Rademacher complexity
     :func:`greedy_partition` (the partition of a sample by the balls of a greedy net).
 Chapter tables
     :func:`neural_inputs`, :func:`gap_rows`, :func:`label_information_rows`,
-    :func:`nesting_rows` and :func:`rademacher_rows` build the chapter's per-model tables;
-    :func:`ground_truth_phrases` and :func:`measurement_phrases` turn the ground-truth table
-    and the per-precision measurements into the phrases the prose quotes.
+    :func:`nesting_rows` and :func:`rademacher_rows` build the chapter's per-model tables.
 """
 
 from __future__ import annotations
 
 import math
-import numbers
 import time
 from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from helpers._validation import check_points
+from helpers._validation import (
+    check_bits_list,
+    check_confidence,
+    check_count,
+    check_points,
+    check_real,
+    check_real_array,
+    is_number,
+)
 
 __all__ = [
     "CLAIM_RANGE",
@@ -78,22 +83,6 @@ __all__ = [
 #: The proposal's claim ``I <= C_num < 2 I``, as a range for the ratio ``C_num / I``.
 CLAIM_RANGE = (1.0, 2.0)
 _LN2 = math.log(2.0)
-
-
-def _check_int(value, *, name: str, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}.")
-    return int(value)
-
-
-def _check_real(value, *, name: str, low: float = -math.inf, high: float = math.inf,
-                open_low: bool = True) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
-        raise ValueError(f"{name} must be a finite number, got {value!r}.")
-    if (value <= low if open_low else value < low) or value > high:
-        raise ValueError(f"{name} must lie in {'(' if open_low else '['}{low:g}, {high:g}], "
-                         f"got {value!r}.")
-    return float(value)
 
 
 # --------------------------------------------------------------------------- ground truth
@@ -130,10 +119,10 @@ def quantized_gaussian_mi_bits(rho: float, step: float, *, dims: int = 1, span: 
     """
     from scipy.special import ndtr
 
-    rho = _check_real(rho, name="rho", low=-1.0, high=1.0 - 1e-15)
-    step = _check_real(step, name="step", low=0.0)
-    dims = _check_int(dims, name="dims", minimum=1)
-    nodes = _check_int(nodes, name="nodes", minimum=2)
+    rho = check_real(rho, name="rho", low=-1.0, high=1.0 - 1e-15, include_low=False)
+    step = check_real(step, name="step", low=0.0, include_low=False)
+    dims = check_count(dims, name="dims", minimum=1)
+    nodes = check_count(nodes, name="nodes", minimum=2)
     first, last = math.floor(-span / step), math.ceil(span / step)
     edges = np.arange(first, last + 1) * step
     if len(edges) > 4001:
@@ -214,7 +203,7 @@ def ground_truth_cases(n: int, *, dims=(1, 2, 8, 32), cubic_dims=(1, 8), rho: fl
         student_t_mi_bits,
     )
 
-    n = _check_int(n, name="n", minimum=2)
+    n = check_count(n, name="n", minimum=2)
     cases = []
     for index, d in enumerate(dims):
         x, y = correlated_gaussians(n, rho, d, seed=seed + index)
@@ -347,8 +336,8 @@ class GapComparison:
 
 
 def gap_comparison(c_num: float, estimate: float, ci_low: float, ci_high: float,
-                   ceiling: float, n: int, *, lower_bound: bool = False, margin: float = 0.1,
-                   claim=CLAIM_RANGE) -> GapComparison:
+                   ceiling: float, n: int, *, lower_bound: bool = False, decides: bool = True,
+                   margin: float = 0.1, claim=CLAIM_RANGE) -> GapComparison:
     """Verdict on the proposal's "``C_num`` bounds ``I`` with a gap below 2x" at one precision.
 
     The claim is ``claim[0] <= C_num / I < claim[1]``. ``C_num`` is taken as exact on the
@@ -361,9 +350,11 @@ def gap_comparison(c_num: float, estimate: float, ci_low: float, ci_high: float,
       ``log2 K`` for InfoNCE): the true MI may be larger, so ``low = 0``.
 
     When both sit at ``log2 n`` the ratio is forced to about 1 by the sample size and says
-    nothing about the networks. A *lower bound* on ``I`` (InfoNCE, MINE: ``lower_bound=True``)
+    nothing about the networks. A *lower bound* on ``I`` (InfoNCE: ``lower_bound=True``)
     is censored the same way everywhere: the true MI may be larger, so the ratio has no lower
-    end and the claim can fail (``C_num`` below the bound) but never hold.
+    end and the claim can fail (``C_num`` below the bound) but never hold. An estimate that is
+    no bound at all (MINE: ``decides=False``) gets its ratio and range but never a verdict
+    other than ``cannot be tested``.
 
     Parameters
     ----------
@@ -378,6 +369,11 @@ def gap_comparison(c_num: float, estimate: float, ci_low: float, ci_high: float,
         Sample size (for ``log2 n``).
     lower_bound : bool
         The estimator bounds ``I`` from below (a variational bound), rather than estimating it.
+    decides : bool
+        False for an estimate that is neither ``I`` itself nor a guaranteed bound on it, such
+        as MINE's finite-sample Donsker-Varadhan value, which is biased upward: the ratio and
+        its range are still computed, but the verdict is always ``cannot be tested``, so such
+        an estimate can never make the claim fail or hold.
     margin : float
         How close to a ceiling counts as "at" it, in bits.
     claim : (float, float)
@@ -391,7 +387,7 @@ def gap_comparison(c_num: float, estimate: float, ci_low: float, ci_high: float,
         because of a ceiling (or the estimate is NaN), ``undecided`` when it straddles one
         with both values uncensored.
     """
-    n = _check_int(n, name="n", minimum=2)
+    n = check_count(n, name="n", minimum=2)
     if not (math.isfinite(c_num) and c_num >= 0):
         raise ValueError(f"c_num must be a finite number >= 0, got {c_num!r}.")
     lower, upper = claim
@@ -410,7 +406,9 @@ def gap_comparison(c_num: float, estimate: float, ci_low: float, ci_high: float,
     ratio = divide(c_num, estimate)
     low = 0.0 if i_censored else divide(c_num, ci_high)
     high = math.inf if c_censored else divide(c_num, ci_low)
-    if low >= lower and high < upper:
+    if not decides:
+        verdict, reason = "cannot be tested", "the estimate of I is not a bound: reported only"
+    elif low >= lower and high < upper:
         verdict, reason = "holds", "the ratio's whole range lies in [1, 2)"
     elif high < lower:
         verdict, reason = "fails", "C_num is below I over the whole interval"
@@ -460,11 +458,10 @@ def fano_mi_lower_bound(error_rate, n_classes: int, *, label_entropy_bits=None):
     float or numpy.ndarray
         The bound in bits, >= 0, shaped like ``error_rate``.
     """
-    k = _check_int(n_classes, name="n_classes", minimum=2)
-    h_y = math.log2(k) if label_entropy_bits is None else _check_real(
-        label_entropy_bits, name="label_entropy_bits", low=0.0, high=math.log2(k) + 1e-12,
-        open_low=False)
-    error = np.asarray(error_rate, dtype=np.float64)
+    k = check_count(n_classes, name="n_classes", minimum=2)
+    h_y = math.log2(k) if label_entropy_bits is None else check_real(
+        label_entropy_bits, name="label_entropy_bits", low=0.0, high=math.log2(k) + 1e-12)
+    error = check_real_array(error_rate, name="error_rate", finite=False)
     if np.any(~np.isfinite(error)) or np.any((error < 0) | (error > 1)):
         raise ValueError(f"error_rate must lie in [0, 1], got {error_rate!r}.")
     p = np.minimum(error, 1.0 - 1.0 / k)
@@ -486,12 +483,14 @@ def truncation_codes(unit, bits: int) -> np.ndarray:
     the code at ``p + 1`` (``floor(k / 2)``). The round-to-nearest grids of
     :func:`helpers.measure.quantize.grid_codes` are not (theory notes section 10).
     """
-    if isinstance(bits, bool) or not isinstance(bits, numbers.Real) or bits < 0 or (
-            float(bits) != int(bits)) or bits > 52:
+    if not is_number(bits) or not 0 <= bits <= 52 or float(bits) != int(bits):
         raise ValueError(f"bits must be a whole number in [0, 52] for nested truncation grids, "
                          f"got {bits!r}.")
+    from helpers.measure.quantize import exact_grid_codes
+
     unit = check_points(unit, name="unit")
-    return np.floor(unit * 2.0 ** int(bits)).astype(np.int64)
+    # exact at any magnitude: int64 could wrap for far outliers at many bits
+    return exact_grid_codes(unit, 2.0 ** -int(bits), offset=0.0)
 
 
 def refines(fine, coarse) -> bool:
@@ -582,9 +581,9 @@ def linear_rademacher(z, *, bound: float = 1.0, n_draws: int = 1000, seed: int =
     from scipy import stats
 
     z = check_points(z, name="z")
-    bound = _check_real(bound, name="bound", low=0.0)
-    n_draws = _check_int(n_draws, name="n_draws", minimum=2)
-    confidence = _check_real(confidence, name="confidence", low=0.0, high=1.0 - 1e-12)
+    bound = check_real(bound, name="bound", low=0.0, include_low=False)
+    n_draws = check_count(n_draws, name="n_draws", minimum=2)
+    confidence = check_confidence(confidence)
     rng = np.random.default_rng(seed)
     n = len(z)
     norms = np.empty(n_draws)
@@ -607,7 +606,7 @@ def linear_rademacher_exact(z, *, bound: float = 1.0) -> float:
     For checking :func:`linear_rademacher` on tiny samples (``n <= 20``).
     """
     z = check_points(z, name="z")
-    bound = _check_real(bound, name="bound", low=0.0)
+    bound = check_real(bound, name="bound", low=0.0, include_low=False)
     n = len(z)
     if n > 20:
         raise ValueError(f"exact enumeration needs n <= 20 (2^n sign vectors), got n={n}.")
@@ -655,8 +654,8 @@ def massart_bound(n_cells, n: int):
     ``R_n <= sqrt(n) sqrt(2 ln 2^M) / n``. Above 1 it says nothing (``R_n <= 1`` always).
     ``n_cells`` may be an array (e.g. occupied cells, or ``2^C_num`` greedy balls).
     """
-    n = _check_int(n, name="n", minimum=1)
-    cells = np.asarray(n_cells, dtype=np.float64)
+    n = check_count(n, name="n", minimum=1)
+    cells = check_real_array(n_cells, name="n_cells", finite=False)
     if np.any(~np.isfinite(cells)) or np.any(cells < 1):
         raise ValueError(f"n_cells must be >= 1, got {n_cells!r}.")
     bound = np.sqrt(2 * cells * _LN2 / n)
@@ -682,9 +681,11 @@ def greedy_partition(points, eps: float) -> np.ndarray:
 # --------------------------------------------------------------------------- chapter tables
 
 
-#: Estimators of I(X; Z_q) set against C_num: (column, display name, is a lower bound).
-GAP_ESTIMATORS = (("miller-madow", "H(Z_q), Miller-Madow", False),
-                  ("infonce", "InfoNCE", True), ("mine", "MINE", True))
+#: Estimators of I(X; Z_q) set against C_num: (column, display name, kind). The kind is
+#: "estimate" (of I itself), "lower bound" (can make the claim fail, never hold) or "reported"
+#: (MINE: its finite-sample value is biased upward and bounds nothing, so it never decides).
+GAP_ESTIMATORS = (("miller-madow", "H(Z_q), Miller-Madow", "estimate"),
+                  ("infonce", "InfoNCE", "lower bound"), ("mine", "MINE", "reported"))
 
 
 def gap_rows(measurements, estimators=GAP_ESTIMATORS) -> list[dict]:
@@ -694,9 +695,10 @@ def gap_rows(measurements, estimators=GAP_ESTIMATORS) -> list[dict]:
     ----------
     measurements : iterable of dict
         Rows of :func:`precision_row` with a ``model`` entry added.
-    estimators : sequence of (column, name, lower_bound)
-        Which estimates of ``I`` to compare with ``C_num``; rows where one is NaN (not run)
-        are left out.
+    estimators : sequence of (column, name, kind)
+        Which estimates of ``I`` to compare with ``C_num``, with ``kind`` one of
+        ``"estimate"``, ``"lower bound"`` or ``"reported"`` (see :data:`GAP_ESTIMATORS`);
+        rows where one is NaN (not run) are left out.
 
     Returns
     -------
@@ -706,12 +708,14 @@ def gap_rows(measurements, estimators=GAP_ESTIMATORS) -> list[dict]:
     """
     out = []
     for row in measurements:
-        for column, name, lower in estimators:
+        for column, name, kind in estimators:
+            if kind not in ("estimate", "lower bound", "reported"):
+                raise ValueError(f"unknown estimator kind {kind!r} for {name}.")
             if not math.isfinite(row[column]):
                 continue
             gap = gap_comparison(row["C_num"], row[column], row[f"{column} low"],
                                  row[f"{column} high"], row[f"{column} ceiling"], row["n"],
-                                 lower_bound=lower)
+                                 lower_bound=kind == "lower bound", decides=kind != "reported")
             out.append({"model": row.get("model"), "p": row["bits"], "I from": name,
                         "C_num": row["C_num"], "I": row[column], **gap.as_dict()})
     return out
@@ -723,7 +727,8 @@ def label_information_rows(sample, bits, *, n_bootstrap: int = 200, n_shuffles: 
 
     For each precision: the plug-in and Miller-Madow ``I(Z_q; Y)`` of the test codes and
     labels with the label-shuffle baseline
-    (:func:`helpers.measure.information.mutual_information_discrete`), the plug-in ``H(Z_q)``, the
+    (:func:`helpers.measure.information.mutual_information_discrete`) and the Miller-Madow
+    estimate minus that baseline with its shifted interval, the plug-in ``H(Z_q)``, the
     linear probe's test error and interval
     (:func:`helpers.measure.thresholds.observed_collapse`), the smallest error Fano allows for the
     plug-in and for the shuffle-corrected ``I``, and the lower bound on ``I`` implied by the
@@ -739,6 +744,7 @@ def label_information_rows(sample, bits, *, n_bootstrap: int = 200, n_shuffles: 
     from helpers.measure.quantize import grid_codes
     from helpers.measure.thresholds import observed_collapse
 
+    bits = check_bits_list(bits)  # sorted, as observed_collapse returns its curve
     curve, _ = observed_collapse(sample, bits, n_bootstrap=n_bootstrap, seed=seed)
     n_classes = int(max(sample.train_y.max(), sample.test_y.max()) + 1)
     rows = []
@@ -757,6 +763,9 @@ def label_information_rows(sample, bits, *, n_bootstrap: int = 200, n_shuffles: 
                 "I plug-in": mi.extras["plugin"], "I Miller-Madow": mi.estimate,
                 "I low": mi.ci_low, "I high": mi.ci_high,
                 "shuffle mean": mi.extras["shuffle_mean"], "I shuffle-corrected": corrected,
+                # the bootstrap interval moves with its estimate when the baseline is removed
+                "I shuffle-corrected low": mi.ci_low - mi.extras["shuffle_mean"],
+                "I shuffle-corrected high": mi.ci_high - mi.extras["shuffle_mean"],
                 "shuffle p-value": mi.extras["shuffle_p_value"], "H(Y)": h_y,
                 "Fano error bound (plug-in I)": fano_error_lower_bound(
                     mi.extras["plugin"], n_classes, label_entropy_bits=h_y),
@@ -782,6 +791,7 @@ def nesting_rows(sample, bits, whole_bits) -> list[dict]:
     from helpers.measure.information import mutual_information_discrete as discrete_mi
     from helpers.measure.quantize import grid_codes
 
+    bits, whole_bits = check_bits_list(bits), check_bits_list(whole_bits, name="whole_bits")
     rows = []
     families = (("round, sweep", bits, grid_codes), ("round, whole p", whole_bits, grid_codes),
                 ("truncation, whole p", whole_bits, truncation_codes))
@@ -811,18 +821,19 @@ def rademacher_rows(sample, bits, *, bound: float = 1.0, n_draws: int = 1000,
     partition by the greedy ``2^-p``-net of ``u`` (:func:`greedy_partition`), whose number of
     cells is ``2^C_num``.
     """
+    from helpers.measure.information import code_counts
     from helpers.measure.quantize import grid_codes, quantize
 
     n = len(sample.test_u)
     full = linear_rademacher(sample.test_u, bound=bound, n_draws=n_draws, seed=seed)
     rows = [{"bits": math.nan, "linear": full.estimate, "linear low": full.ci_low,
              "linear high": full.ci_high, "linear closed form": full.closed_form}]
-    for p in bits:
+    for p in check_bits_list(bits):
         linear = linear_rademacher(quantize(sample.test_u, p), bound=bound, n_draws=n_draws,
                                    seed=seed)
         codes = grid_codes(sample.test_u, p)
         balls = greedy_partition(sample.test_u, 2.0 ** -p)
-        n_cells, n_balls = len(np.unique(codes, axis=0)), len(np.unique(balls))
+        n_cells, n_balls = len(code_counts(codes)), len(np.unique(balls))
         rows.append({"bits": float(p), "linear": linear.estimate, "linear low": linear.ci_low,
                      "linear high": linear.ci_high, "linear closed form": linear.closed_form,
                      "cells": n_cells, "cells R": partition_rademacher(codes),
@@ -830,8 +841,3 @@ def rademacher_rows(sample, bits, *, bound: float = 1.0, n_draws: int = 1000,
                      "balls": n_balls, "balls R": partition_rademacher(balls),
                      "balls Massart": massart_bound(n_balls, n)})
     return rows
-
-
-# --------------------------------------------------------------------------- prose
-
-

@@ -61,7 +61,6 @@ from __future__ import annotations
 
 import contextlib
 import math
-import numbers
 import warnings
 from dataclasses import asdict, dataclass, field
 from typing import NamedTuple
@@ -72,6 +71,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from helpers._threads import torch_threads as _torch_threads
+from helpers._validation import check_count, check_real, is_integer
 
 # --------------------------------------------------------------------------- constants
 
@@ -348,26 +348,13 @@ class DiameterBounds(NamedTuple):
 # --------------------------------------------------------------------------- checks
 
 
-def _check_count(value, *, name: str, minimum: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}.")
-    return int(value)
-
-
-def _check_tol(tol) -> float:
-    if isinstance(tol, bool) or not isinstance(tol, numbers.Real) or not (
-            math.isfinite(tol) and tol >= 0):
-        raise ValueError(f"tol must be a finite number >= 0, got {tol!r}.")
-    return float(tol)
-
-
 def _check_shape(shape, *, name: str = "input_shape") -> tuple:
     try:
         shape = tuple(shape)
     except TypeError:
         raise ValueError(f"{name} must be a tuple of positive integers such as (1, 8, 8), "
                          f"got {shape!r}.") from None
-    if not shape or not all(isinstance(s, numbers.Integral) and not isinstance(s, bool)
+    if not shape or not all(is_integer(s)
                             and s > 0 for s in shape):
         raise ValueError(f"{name} must be a tuple of positive integers such as (1, 8, 8), "
                          f"got {shape!r}.")
@@ -536,8 +523,8 @@ def conv_operator_norm(conv: nn.Module, input_shape, *, n_iter: int = 100, tol: 
     if conv.padding_mode != "zeros":
         raise NotImplementedError(f"conv_operator_norm supports padding_mode='zeros' only, got "
                                   f"padding_mode={conv.padding_mode!r}.")
-    n_iter = _check_count(n_iter, name="n_iter")
-    tol = _check_tol(tol)
+    n_iter = check_count(n_iter, name="n_iter")
+    tol = check_real(tol, name="tol", low=0.0)
     shape = _check_shape(input_shape)
     if len(shape) == 4 and shape[0] == 1:
         shape = shape[1:]
@@ -850,9 +837,9 @@ def certified_upper_bound(model: nn.Module, input_shape=None, *, n_iter: int = 1
                          f"{type(model).__name__}.")
     shape = _default_input_shape(model) if input_shape is None else _check_shape(input_shape)
     if num_threads is not None:
-        _check_count(num_threads, name="num_threads")
-    walker = _Walker(n_iter=_check_count(n_iter, name="n_iter"), tol=_check_tol(tol),
-                     seed=int(seed))
+        check_count(num_threads, name="num_threads")
+    walker = _Walker(n_iter=check_count(n_iter, name="n_iter"),
+                     tol=check_real(tol, name="tol", low=0.0), seed=int(seed))
     dummy = torch.zeros((1, *shape), dtype=_model_dtype(model))
     with _torch_threads(num_threads), _eval_mode(model), torch.no_grad():
         expected = None
@@ -1016,16 +1003,16 @@ def empirical_lower_bound(fn_or_model, points, *, n_iter: int = 20, seed: int = 
         malformed.
     """
     fn, module = _representation_function(fn_or_model)
-    n_iter = _check_count(n_iter, name="n_iter", minimum=0)
-    max_pair_points = _check_count(max_pair_points, name="max_pair_points", minimum=2)
-    batch_size = _check_count(batch_size, name="batch_size")
+    n_iter = check_count(n_iter, name="n_iter", minimum=0)
+    max_pair_points = check_count(max_pair_points, name="max_pair_points", minimum=2)
+    batch_size = check_count(batch_size, name="batch_size")
     dtype = _model_dtype(module) if module is not None else torch.get_default_dtype()
     x = _as_inputs(points, dtype)
     n = x.shape[0]
     rng = np.random.default_rng(seed)
     generator = torch.Generator().manual_seed(int(seed))
     if num_threads is not None:
-        _check_count(num_threads, name="num_threads")
+        check_count(num_threads, name="num_threads")
     context = _eval_mode(module) if module is not None else contextlib.nullcontext()
     with _torch_threads(num_threads), context:
         per_point = torch.cat([_jacobian_lower_bounds(fn, x[start:start + batch_size], n_iter,
@@ -1094,7 +1081,7 @@ def input_diameter(points, *, sample: int = 2000, seed: int = 0) -> DiameterBoun
         inequality), a certified upper bound on the finite set's diameter. Use ``upper`` for
         a certified Lipschitz radius; it is at most twice the true diameter.
     """
-    sample = _check_count(sample, name="sample", minimum=2)
+    sample = check_count(sample, name="sample", minimum=2)
     array = _as_inputs(points, torch.float64).flatten(1).numpy()
     rng = np.random.default_rng(seed)
     n = len(array)
@@ -1145,9 +1132,7 @@ def book_units(lipschitz, *, input_diameter: float, output_scale: float) -> floa
     values = {"lipschitz": lipschitz, "input_diameter": input_diameter,
               "output_scale": output_scale}
     for name, value in values.items():
-        if isinstance(value, bool) or not isinstance(value, numbers.Real) or not (
-                math.isfinite(value) and value >= 0):
-            raise ValueError(f"{name} must be a finite number >= 0, got {value!r}.")
+        check_real(value, name=name, low=0.0)
     return float(lipschitz) * float(input_diameter) * float(output_scale)
 
 

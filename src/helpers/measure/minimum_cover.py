@@ -2,8 +2,8 @@
 
 Introduced in the chapter "Greedy covering" (``notebooks/03_greedy_covering``), which measures
 how far the greedy net, greedy set cover and farthest-first traversal of
-:mod:`helpers.measure.covering` are from the optimum. The optimum is only computable for a handful of
-points, so everything here is exponential in ``n`` and refuses more than
+:mod:`helpers.measure.covering` are from the optimum. The optimum is only computable for a
+handful of points, so everything here is exponential in ``n`` and refuses more than
 :data:`MAX_POINTS` points.
 
 For a sample ``S`` of ``n`` points, a radius ``eps`` and closed balls (the decisions
@@ -16,8 +16,10 @@ For a sample ``S`` of ``n`` points, a radius ``eps`` and closed balls (the decis
 - the smallest *maximal* eps-separated subset (a minimum independent dominating set).
 
 Every greedy net is a maximal eps-separated subset, and every maximal eps-separated subset
-is the greedy net of some visiting order (list its points first). So over all visiting
-orders the greedy net's size ranges exactly from the third number to the second.
+is the greedy net of some visiting order (list its points first). So the sizes a greedy net
+takes over all visiting orders are exactly the sizes of the maximal eps-separated subsets
+(:func:`maximal_separated_sizes`): the least is the third number, the largest the second,
+and the sizes between them need not all occur.
 
 All three come from one pass over the ``2**n`` subsets: the union of the balls and the
 independence of a subset are built from the subset without its highest point, so the whole
@@ -30,7 +32,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from helpers._validation import check_points, check_positive
+from helpers._validation import check_choice, check_points, check_positive
 from helpers.measure.covering import METRICS, eps_incidence
 
 #: Largest number of points (or candidate sets) that is enumerated: 2**20 subsets.
@@ -182,14 +184,26 @@ class ExactCovering:
 
 def _tiny_points(points, metric: str, limit: int) -> np.ndarray:
     array = check_points(points, name="points")
-    if metric not in METRICS:
-        raise ValueError(f"metric must be one of {METRICS}, got {metric!r}.")
+    check_choice(metric, METRICS, name="metric")
     _check_size(len(array), limit, "the sample")
     return array
 
 
+def _tiny_sample(points, eps, metric: str) -> tuple[np.ndarray, float]:
+    """The checked points (at most :data:`MAX_POINTS`) and radius of the eps-based functions."""
+    return _tiny_points(points, metric, MAX_POINTS), check_positive(eps, name="eps")
+
+
+def _enumerate(array: np.ndarray, eps: float, metric: str):
+    """For every subset: does it cover the sample, is it eps-separated, and its size."""
+    within = eps_incidence(array, eps, metric=metric)
+    union, size = _subset_tables(_row_masks(within))
+    independent = _independent_table(_row_masks(within & ~np.eye(len(array), dtype=bool)))
+    return union == (1 << len(array)) - 1, independent, size
+
+
 def exact_covering(points, eps: float, *, metric: str = "euclidean") -> ExactCovering:
-    """Internal covering number, packing number and the greedy net's range, exactly.
+    """Internal covering number, packing number and the smallest greedy net, exactly.
 
     Parameters
     ----------
@@ -209,15 +223,8 @@ def exact_covering(points, eps: float, *, metric: str = "euclidean") -> ExactCov
     -----
     Introduced in the chapter "Greedy covering". Cost ``O(2**n)`` time and memory.
     """
-    array = _tiny_points(points, metric, MAX_POINTS)
-    eps = check_positive(eps, name="eps")
-    within = eps_incidence(array, eps, metric=metric)
-    masks = _row_masks(within)
-    union, size = _subset_tables(masks)
-    neighbours = _row_masks(within & ~np.eye(len(array), dtype=bool))
-    independent = _independent_table(neighbours)
-    everything = (1 << len(array)) - 1
-    dominating = union == everything
+    array, eps = _tiny_sample(points, eps, metric)
+    dominating, independent, size = _enumerate(array, eps, metric)
     return ExactCovering(
         min_cover=_best(dominating, size),
         min_maximal_separated=_best(dominating & independent, size),
@@ -228,13 +235,43 @@ def exact_covering(points, eps: float, *, metric: str = "euclidean") -> ExactCov
     )
 
 
+def maximal_separated_sizes(points, eps: float, *, metric: str = "euclidean") -> np.ndarray:
+    """Sizes of all maximal eps-separated subsets: the greedy net's sizes over all orders.
+
+    A subset is maximal eps-separated when its points are pairwise farther than ``eps``
+    apart and every other sample point is within ``eps`` of one of them. Every greedy net
+    is such a subset and every such subset is the greedy net of some visiting order, so
+    the returned sizes are exactly those that a greedy net takes over the ``n!`` orders.
+    Their minimum is ``exact_covering(...).smallest_greedy_net`` and their maximum the
+    packing number; they need not be consecutive (a centre with ``2 d`` points at
+    ``0.99 eps`` along the axes gives only 1 and ``2 d``).
+
+    Parameters
+    ----------
+    points, eps, metric :
+        As in :func:`exact_covering`.
+
+    Returns
+    -------
+    numpy.ndarray of int64
+        The distinct sizes, increasing.
+
+    Notes
+    -----
+    Introduced in the chapter "Greedy covering", to compute the sizes the greedy-net
+    theorem allows instead of assuming they fill an interval. Cost ``O(2**n)``.
+    """
+    array, eps = _tiny_sample(points, eps, metric)
+    dominating, independent, size = _enumerate(array, eps, metric)
+    return np.unique(size[dominating & independent]).astype(np.int64)
+
+
 def minimum_internal_cover(points, eps: float, *, metric: str = "euclidean") -> np.ndarray:
     """A smallest set of sample points whose eps-balls cover the sample (exact).
 
     See :func:`exact_covering`; introduced in the chapter "Greedy covering".
     """
-    array = _tiny_points(points, metric, MAX_POINTS)
-    eps = check_positive(eps, name="eps")
+    array, eps = _tiny_sample(points, eps, metric)
     return minimum_set_cover(eps_incidence(array, eps, metric=metric))
 
 
@@ -304,8 +341,7 @@ def greedy_net_sizes_over_orders(points, eps: float, *, metric: str = "euclidean
     Introduced in the chapter "Greedy covering". Uses the exact eps-incidence once and a
     plain scan per order, so it is cheap for the tiny sets this module is for.
     """
-    array = _tiny_points(points, metric, MAX_POINTS)
-    eps = check_positive(eps, name="eps")
+    array, eps = _tiny_sample(points, eps, metric)
     if orders is None:
         raise ValueError("orders is required: pass permutations of range(n), one per row.")
     orders = np.asarray(orders)

@@ -22,7 +22,15 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from helpers._validation import check_points
+from helpers._validation import (
+    check_bits_list,
+    check_bootstrap,
+    check_confidence,
+    check_count,
+    check_points,
+    check_real,
+    is_number,
+)
 
 #: Default number of bootstrap resamples.
 N_BOOTSTRAP = 1000
@@ -128,6 +136,13 @@ def _check_labels(labels, n_rows: int, *, name: str, z_name: str) -> np.ndarray:
     return array.astype(np.int64)
 
 
+def _check_settings(C, confidence, n_bootstrap) -> None:
+    """The settings that :func:`probe_accuracy` and :func:`probe_curve` share."""
+    check_real(C, name="C", low=0.0, include_low=False)
+    check_confidence(confidence)
+    check_bootstrap(n_bootstrap)
+
+
 def _check_inputs(train_Z, train_y, test_Z, test_y):
     train_Z = check_points(train_Z, name="train_Z")
     test_Z = check_points(test_Z, name="test_Z")
@@ -145,13 +160,6 @@ def _check_inputs(train_Z, train_y, test_Z, test_y):
         warnings.warn(f"test_y has classes absent from train_y ({unseen.tolist()}); those test "
                       "points can only be misclassified.", stacklevel=3)
     return train_Z, train_y, test_Z, test_y
-
-
-def _check_confidence(confidence, n_bootstrap):
-    if not (isinstance(confidence, (int, float)) and 0 < confidence < 1):
-        raise ValueError(f"confidence must be a float in (0, 1), got {confidence!r}.")
-    if not isinstance(n_bootstrap, (int, np.integer)) or n_bootstrap < 0:
-        raise ValueError(f"n_bootstrap must be a non-negative integer, got {n_bootstrap!r}.")
 
 
 # --------------------------------------------------------------------------- probes
@@ -234,9 +242,7 @@ def probe_accuracy(train_Z, train_y, test_Z, test_y, *, n_bootstrap: int = N_BOO
         Mismatched lengths or feature counts, NaN or infinite values, non-integer labels, or
         a training set with a single class.
     """
-    if not (isinstance(C, (int, float)) and C > 0):
-        raise ValueError(f"C must be > 0, got {C!r}.")
-    _check_confidence(confidence, n_bootstrap)
+    _check_settings(C, confidence, n_bootstrap)
     train_Z, train_y, test_Z, test_y = _check_inputs(train_Z, train_y, test_Z, test_y)
     start = time.perf_counter()
     pred, train_accuracy, converged, n_iter, _ = _fit_probe(
@@ -262,7 +268,7 @@ def _result(pred, test_y, train_Z, train_y, *, train_accuracy, converged, n_iter
 
 
 def _default_quantizer():
-    """``helpers.measure.quantize``'s unit-cube fit and grid rounding, as a probe_curve quantizer."""
+    """The unit-cube fit and grid rounding of ``helpers.measure.quantize``, as a quantizer."""
     try:
         from helpers.measure.quantize import fit_unit_cube, quantize
     except ImportError as error:  # pragma: no cover - depends on the package state
@@ -305,14 +311,14 @@ def probe_curve(train_Z, train_y, test_Z, test_y, bits_list: Sequence[float | No
         ``bits``, ``results`` (one :class:`ProbeResult` per depth, in order), and the
         ``accuracy``, ``ci_low`` and ``ci_high`` arrays.
     """
-    if isinstance(bits_list, (int, float)) or bits_list is None:
+    if is_number(bits_list) or bits_list is None:
         raise ValueError("bits_list must be a sequence of bit depths (None = full precision).")
     bits_list = list(bits_list)
     if not bits_list:
         raise ValueError("bits_list is empty.")
-    if not (isinstance(C, (int, float)) and C > 0):
-        raise ValueError(f"C must be > 0, got {C!r}.")
-    _check_confidence(confidence, n_bootstrap)
+    if any(bits is not None for bits in bits_list):  # the book's rule; the order is kept
+        check_bits_list([bits for bits in bits_list if bits is not None], name="bits_list")
+    _check_settings(C, confidence, n_bootstrap)
     train_Z, train_y, test_Z, test_y = _check_inputs(train_Z, train_y, test_Z, test_y)
     if any(bits is not None for bits in bits_list) and quantizer is None:
         quantizer = _default_quantizer()
@@ -367,7 +373,8 @@ def precision_dimension_map(train_Z, train_y, test_Z, test_y, dims, bits, *, see
     dims : sequence of int
         Numbers of components; those above the representation's width are left out.
     bits : sequence of float
-        Precisions (columns, in the order given).
+        Precisions (columns, ascending: the list is read by
+        :func:`helpers._validation.check_bits_list`).
     seed : int
         Seed of the PCA's randomized solver.
 
@@ -379,9 +386,7 @@ def precision_dimension_map(train_Z, train_y, test_Z, test_y, dims, bits, *, see
     from sklearn.decomposition import PCA
 
     train_Z, train_y, test_Z, test_y = _check_inputs(train_Z, train_y, test_Z, test_y)
-    bits = [float(p) for p in bits]
-    if not bits or any(not np.isfinite(p) or p <= 0 for p in bits):
-        raise ValueError(f"bits must be a non-empty list of precisions > 0, got {bits}.")
+    bits = [float(p) for p in check_bits_list(bits)]
     ks = sorted({int(k) for k in dims if 1 <= int(k) <= min(train_Z.shape)})
     if not ks:
         raise ValueError(f"no number of components in {list(dims)} fits a representation of "
@@ -408,7 +413,7 @@ def narrow_components(train_Z, k: int, *, seed: int = 0, span: float = 0.5) -> i
     from helpers.measure.quantize import fit_unit_cube
 
     train_Z = np.asarray(train_Z, dtype=np.float64)
-    if not (isinstance(k, (int, np.integer)) and 1 <= k <= min(train_Z.shape)):
+    if check_count(k, name="k") > min(train_Z.shape):
         raise ValueError(f"k must be an integer in [1, {min(train_Z.shape)}], got {k!r}.")
     if not 0 < span <= 1:
         raise ValueError(f"span is a share of the unit cube's side, in (0, 1]; got {span!r}.")
@@ -418,11 +423,16 @@ def narrow_components(train_Z, k: int, *, seed: int = 0, span: float = 0.5) -> i
 
 
 def budget_rows(label: str, ks, grid, bits) -> list[dict]:
-    """The best cell of a precision x dimension map for each power-of-two bit budget.
+    """The best cell of a precision x dimension map for each power-of-two storage budget.
 
-    Introduced in the chapter "Precision lower bound". A budget ``B`` allows every pair with
-    ``k * p <= B``; budgets run over the powers of two between the cheapest and the dearest
-    pair of the map.
+    Introduced in the chapter "Precision lower bound". Storage is counted as the book counts
+    it everywhere (the notation page): a coordinate rounded at precision ``p`` takes one of
+    ``code_length_bits(p).levels`` values on ``[0, 1]`` and costs
+    ``code_length_bits(p).bits`` bits, so ``k`` coordinates cost ``k`` times that, not
+    ``k * p`` (``2 log2 3 = 3.17`` bits, not 2, for ``k = 2`` at ``p = 1``). A budget ``B``
+    allows every pair whose code fits in it. Budgets run over the powers of two from the
+    first that pays for the cheapest pair of the map to the first that pays for the dearest,
+    so every pair is affordable at the largest budget.
 
     Parameters
     ----------
@@ -436,18 +446,22 @@ def budget_rows(label: str, ks, grid, bits) -> list[dict]:
     Returns
     -------
     list of dict
-        ``model``, ``budget k·p [bits]``, ``best accuracy``, ``k`` and ``p``.
+        ``model``, ``budget [bits]``, ``code bits`` (what the chosen pair spends),
+        ``best accuracy``, ``k`` and ``p``.
     """
+    from helpers.measure.quantize import code_length_bits
+
     bits = [float(p) for p in bits]
-    budgets = sorted({2**j for j in range(1, 12)
-                      if min(ks) * min(bits) <= 2**j <= max(ks) * max(bits)})
+    cost = {(k, p): k * code_length_bits(p).bits for k in ks for p in bits}
+    low, high = (int(np.ceil(np.log2(f(cost.values())))) for f in (min, max))
     rows = []
-    for budget in budgets:
+    for budget in (2**j for j in range(max(low, 0), high + 1)):
         cells = [(grid[i][j], k, p) for i, k in enumerate(ks) for j, p in enumerate(bits)
-                 if k * p <= budget]
+                 if cost[k, p] <= budget]
         if cells:
             accuracy, k, p = max(cells)
-            rows.append({"model": label, "budget k·p [bits]": budget,
+            rows.append({"model": label, "budget [bits]": budget,
+                         "code bits": round(cost[k, p], 2),
                          "best accuracy": round(float(accuracy), 3), "k": k, "p": p})
     return rows
 

@@ -37,16 +37,23 @@ independent draws vary more, so the interval is conservative (wider than a paire
 from __future__ import annotations
 
 import math
-import numbers
 from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from helpers._validation import (
+    check_bootstrap,
+    check_choice,
+    check_confidence,
+    check_count,
+    check_curve,
+    check_real,
+    is_integer,
+)
+
 #: Default number of bootstrap resamples.
 N_BOOTSTRAP = 2000
 METHODS = ("pearson", "spearman")
-#: Verdicts of :func:`correlation_verdict`.
-VERDICTS = ("holds", "fails", "undecided")
 
 
 # --------------------------------------------------------------------------- checks
@@ -83,19 +90,7 @@ def _check_pair(x, y) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _check_method(method: str) -> str:
-    if method not in METHODS:
-        raise ValueError(f"method must be one of {METHODS}, got {method!r}.")
-    return method
-
-
-def _check_bootstrap(n_bootstrap, confidence, seed):
-    if (isinstance(n_bootstrap, bool) or not isinstance(n_bootstrap, numbers.Integral)
-            or n_bootstrap < 1):
-        raise ValueError(f"n_bootstrap must be a positive integer, got {n_bootstrap!r}.")
-    if not (isinstance(confidence, numbers.Real) and 0 < confidence < 1):
-        raise ValueError(f"confidence must be in (0, 1), got {confidence!r}.")
-    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
-        raise ValueError(f"seed must be an integer >= 0, got {seed!r}.")
+    return check_choice(method, METHODS, name="method")
 
 
 def _normal_quantile(confidence: float) -> float:
@@ -163,12 +158,10 @@ def fisher_z_interval(r: float, n: int, *, confidence: float = 0.95,
         ``confidence`` or ``method``.
     """
     _check_method(method)
-    if not (isinstance(r, numbers.Real) and -1.0 <= r <= 1.0):
-        raise ValueError(f"r must be a correlation in [-1, 1], got {r!r}.")
-    if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 4:
+    check_real(r, name="the correlation r", low=-1.0, high=1.0)
+    if not is_integer(n) or n < 4:
         raise ValueError(f"the Fisher z interval needs n >= 4 pairs, got {n!r}.")
-    if not (isinstance(confidence, numbers.Real) and 0 < confidence < 1):
-        raise ValueError(f"confidence must be in (0, 1), got {confidence!r}.")
+    check_confidence(confidence)
     if abs(r) == 1.0:
         return float(r), float(r)
     variance = (1.06 if method == "spearman" else 1.0) / (n - 3)
@@ -247,7 +240,9 @@ def bootstrap_correlation(x, y, *, method: str = "pearson", n_bootstrap: int = N
         every resample degenerate (too few distinct values to resample).
     """
     _check_method(method)
-    _check_bootstrap(n_bootstrap, confidence, seed)
+    check_bootstrap(n_bootstrap, allow_zero=False)
+    check_confidence(confidence)
+    check_count(seed, name="seed", minimum=0)
     x, y = _check_pair(x, y)
     n = len(x)
     if method == "spearman":
@@ -288,7 +283,8 @@ def correlation_verdict(interval: CorrelationInterval | tuple, threshold: float 
     """Decide a claim "correlation > threshold" from an interval.
 
     Returns ``"holds"`` when the whole interval lies above ``threshold``, ``"fails"`` when
-    it lies at or below it, and ``"undecided"`` when it straddles it.
+    it lies at or below it, and ``"undecided"`` when it straddles it (words of
+    :data:`helpers.measure.verdicts.CLAIM_VERDICTS`).
 
     Parameters
     ----------
@@ -327,24 +323,76 @@ def correlation_verdict(interval: CorrelationInterval | tuple, threshold: float 
     return "undecided"
 
 
+@dataclass(frozen=True)
+class CorrelationTest:
+    """The claim "Pearson's r exceeds a threshold", decided on paired values.
+
+    Returned by :func:`correlation_test`. ``verdict`` is a word of
+    :data:`helpers.measure.verdicts.CLAIM_VERDICTS`; ``pearson`` and ``spearman`` are the
+    coefficients with their intervals, ``None`` when the claim cannot be tested; ``n`` is the
+    number of pairs.
+    """
+
+    verdict: str
+    pearson: CorrelationInterval | None
+    spearman: CorrelationInterval | None
+    n: int
+
+    def as_dict(self) -> dict:
+        """One flat row: ``n``, ``r``, the interval the verdict used (``r_low``, ``r_high``:
+        the union of the bootstrap and Fisher z intervals), ``rho`` and ``verdict``; the
+        numbers are ``None`` when the claim cannot be tested."""
+        r, rho = self.pearson, self.spearman
+        return {"n": self.n, "r": r and r.estimate,
+                "r_low": r and min(r.ci_low, r.fisher_low if r.fisher_low is not None else 1.0),
+                "r_high": r and max(r.ci_high, r.fisher_high if r.fisher_high is not None
+                                    else -1.0),
+                "rho": rho and rho.estimate, "verdict": self.verdict}
+
+
+def correlation_test(x, y, threshold: float = 0.9, *, min_pairs: int = 4,
+                     which: str = "union", n_bootstrap: int = N_BOOTSTRAP,
+                     confidence: float = 0.95, seed: int = 0) -> CorrelationTest:
+    """Test "Pearson's r > threshold" on paired values, or say that it cannot be tested.
+
+    Introduced in the chapter "Precision lower bound", which tests the proposal's expected
+    correlation between capacity and probe accuracy across precisions. A correlation from
+    fewer than ``min_pairs`` pairs, or with a constant variable, has no content, so the
+    verdict is then ``"cannot be tested"``; otherwise both coefficients are computed by
+    :func:`bootstrap_correlation` (same resampling settings) and the verdict is
+    :func:`correlation_verdict` of Pearson's ``r`` with the interval ``which``.
+
+    Parameters
+    ----------
+    x, y : array_like, shape (n,)
+        Paired values.
+    threshold : float
+        The claim's boundary.
+    min_pairs : int
+        Fewest pairs the claim is tested on (at least 4: Fisher's interval needs them).
+    which : {"bootstrap", "fisher", "union"}
+        Interval the verdict uses, as in :func:`correlation_verdict`.
+    n_bootstrap, confidence, seed :
+        As in :func:`bootstrap_correlation`.
+
+    Returns
+    -------
+    CorrelationTest
+    """
+    x = np.asarray(x, dtype=np.float64).reshape(-1)
+    y = np.asarray(y, dtype=np.float64).reshape(-1)
+    if x.shape != y.shape:
+        raise ValueError(f"x has {x.size} values but y has {y.size}; the values are paired.")
+    check_count(min_pairs, name="min_pairs", minimum=4)
+    if x.size < min_pairs or np.ptp(x) == 0 or np.ptp(y) == 0:
+        return CorrelationTest("cannot be tested", None, None, int(x.size))
+    settings = dict(n_bootstrap=n_bootstrap, confidence=confidence, seed=seed)
+    r = bootstrap_correlation(x, y, method="pearson", **settings)
+    rho = bootstrap_correlation(x, y, method="spearman", **settings)
+    return CorrelationTest(correlation_verdict(r, threshold, which=which), r, rho, int(x.size))
+
+
 # --------------------------------------------------------------------------- collapse
-
-
-def _check_curve(bits, accuracy):
-    bits = np.asarray(bits, dtype=np.float64).reshape(-1)
-    accuracy = np.asarray(accuracy, dtype=np.float64).reshape(-1)
-    if bits.size == 0:
-        raise ValueError("bits is empty; pass the precisions of the sweep.")
-    if bits.shape != accuracy.shape:
-        raise ValueError(f"bits has {bits.size} values but accuracy has {accuracy.size}; one "
-                         "accuracy per precision is needed.")
-    if not (np.all(np.isfinite(bits)) and np.all(np.isfinite(accuracy))):
-        raise ValueError("bits and accuracy must be finite (leave full precision out of bits "
-                         "and pass its accuracy as the reference).")
-    if np.unique(bits).size != bits.size:
-        raise ValueError(f"bits has repeated precisions: {bits.tolist()}.")
-    order = np.argsort(bits)
-    return bits[order], accuracy[order]
 
 
 def _threshold(bits: np.ndarray, accuracy: np.ndarray, reference, tolerance: float):
@@ -379,11 +427,9 @@ def collapse_threshold(bits, accuracy, reference: float, *, tolerance: float = 0
         falls short. A threshold equal to ``min(bits)`` means "at or below the coarsest
         precision swept": the sweep did not reach the collapse.
     """
-    bits, accuracy = _check_curve(bits, accuracy)
-    if not (isinstance(tolerance, numbers.Real) and tolerance >= 0):
-        raise ValueError(f"tolerance must be >= 0, got {tolerance!r}.")
-    if not (isinstance(reference, numbers.Real) and np.isfinite(reference)):
-        raise ValueError(f"reference must be a finite accuracy, got {reference!r}.")
+    bits, accuracy = check_curve(bits, accuracy, name="accuracy")
+    check_real(tolerance, name="tolerance", low=0.0)
+    check_real(reference, name="reference accuracy")
     return float(_threshold(bits, accuracy, float(reference), float(tolerance)))
 
 
@@ -448,11 +494,12 @@ def collapse_threshold_interval(bits, accuracy, reference: float, n_test: int, *
     n_bootstrap, confidence, seed :
         Resamples, interval level, and seed.
     """
-    _check_bootstrap(n_bootstrap, confidence, seed)
-    if isinstance(n_test, bool) or not isinstance(n_test, numbers.Integral) or n_test < 1:
-        raise ValueError(f"n_test must be a positive integer, got {n_test!r}.")
+    check_bootstrap(n_bootstrap, allow_zero=False)
+    check_confidence(confidence)
+    check_count(seed, name="seed", minimum=0)
+    check_count(n_test, name="n_test")
     threshold = collapse_threshold(bits, accuracy, reference, tolerance=tolerance)
-    bits, accuracy = _check_curve(bits, accuracy)
+    bits, accuracy = check_curve(bits, accuracy, name="accuracy")
     for name, values in (("accuracy", accuracy), ("reference", np.array([reference]))):
         if np.any(values < 0) or np.any(values > 1):
             raise ValueError(f"{name} must lie in [0, 1] for the binomial bootstrap.")
@@ -476,6 +523,7 @@ def collapse_threshold_interval(bits, accuracy, reference: float, n_test: int, *
     )
 
 
-__all__ = ["METHODS", "N_BOOTSTRAP", "VERDICTS", "CorrelationInterval", "ThresholdEstimate",
-           "bootstrap_correlation", "collapse_threshold", "collapse_threshold_interval",
-           "correlation_verdict", "fisher_z_interval", "pearson", "spearman"]
+__all__ = ["METHODS", "N_BOOTSTRAP", "CorrelationInterval", "CorrelationTest",
+           "ThresholdEstimate", "bootstrap_correlation", "collapse_threshold",
+           "collapse_threshold_interval", "correlation_test", "correlation_verdict",
+           "fisher_z_interval", "pearson", "spearman"]

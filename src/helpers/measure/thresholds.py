@@ -7,9 +7,11 @@ curve shows an elbow there. This module turns measurements into those comparison
 - :func:`elbow_bits` locates the elbow of a measured curve by a stated rule (the breakpoint
   of the best continuous two-segment fit);
 - :func:`threshold_comparison` compares a predicted threshold (with its interval) with an
-  observed collapse threshold (:class:`helpers.measure.stats.ThresholdEstimate`), taking into account
+  observed collapse threshold (:class:`helpers.measure.stats.ThresholdEstimate`), taking into
+  account
   that an observed threshold at the coarsest swept precision is only an upper bound;
-- :func:`combine_verdicts` and :func:`verdict_counts_text` summarize verdicts over models.
+- :func:`combine_verdicts` (from :mod:`helpers.measure.verdicts`) summarizes verdicts over
+  models.
 
 Verdicts are ``"holds"``, ``"fails"``, ``"undecided"`` (the interval straddles the claim's
 boundary) and ``"cannot be tested"`` (the claim has no content for that model, with a reason).
@@ -17,26 +19,13 @@ boundary) and ``"cannot be tested"`` (the claim has no content for that model, w
 
 from __future__ import annotations
 
-import numbers
 from dataclasses import asdict, dataclass
 
 import numpy as np
 
-VERDICTS = ("holds", "fails", "undecided", "cannot be tested")
-
-
-def _check_curve(bits, values, *, name: str):
-    bits = np.asarray(bits, dtype=np.float64).reshape(-1)
-    values = np.asarray(values, dtype=np.float64).reshape(-1)
-    if bits.shape != values.shape:
-        raise ValueError(f"bits has {bits.size} values but {name} has {values.size}; one value "
-                         "per precision is needed.")
-    if not (np.all(np.isfinite(bits)) and np.all(np.isfinite(values))):
-        raise ValueError(f"bits and {name} must be finite.")
-    if np.unique(bits).size != bits.size:
-        raise ValueError(f"bits has repeated precisions: {bits.tolist()}.")
-    order = np.argsort(bits)
-    return bits[order], values[order]
+# the rules live with the vocabulary; chapters may keep calling them from here
+from helpers._validation import check_bits_list, check_count, check_curve, is_number
+from helpers.measure.verdicts import CLAIM_VERDICTS, combine_verdicts, interval_verdict
 
 
 def elbow_bits(bits, capacity, *, candidates: int = 200) -> float:
@@ -68,11 +57,10 @@ def elbow_bits(bits, capacity, *, candidates: int = 200) -> float:
     ValueError
         Fewer than four precisions, mismatched lengths, non-finite or repeated values.
     """
-    bits, capacity = _check_curve(bits, capacity, name="capacity")
+    bits, capacity = check_curve(bits, capacity, name="capacity")
     if bits.size < 4:
         raise ValueError(f"an elbow needs at least four precisions, got {bits.size}.")
-    if not isinstance(candidates, numbers.Integral) or candidates < 2:
-        raise ValueError(f"candidates must be an integer >= 2, got {candidates!r}.")
+    check_count(candidates, name="candidates", minimum=2)
     breaks = np.linspace(bits[1], bits[-2], int(candidates))
     # one design matrix per candidate breakpoint, solved together
     design = np.stack([np.ones((breaks.size, bits.size)),
@@ -107,7 +95,8 @@ class ThresholdComparison:
         Signed error ``predicted - observed`` and the range it can take given both
         intervals (may be infinite on one side).
     verdict : str
-        One of :data:`VERDICTS` for "the prediction is within ``tolerance`` bits".
+        One of :data:`helpers.measure.verdicts.CLAIM_VERDICTS` for "the prediction is within
+        ``tolerance`` bits".
     reason : str
         Why, in a sentence.
     tolerance : float
@@ -131,7 +120,7 @@ class ThresholdComparison:
 
 
 def _number(value, name: str, *, allow_infinite: bool = True) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or np.isnan(value):
+    if not is_number(value) or np.isnan(value):  # infinity is allowed: "never collapses"
         raise ValueError(f"{name} must be a number, got {value!r}.")
     if not allow_infinite and not np.isfinite(value):
         raise ValueError(f"{name} must be finite, got {value!r}.")
@@ -238,13 +227,14 @@ def observed_collapse(sample, bits, *, tolerance: float = 0.05, n_bootstrap: int
     Returns
     -------
     (helpers.measure.probes.ProbeCurve, helpers.measure.stats.ThresholdEstimate)
-        The curve (full precision first, then ``bits`` in order) and the threshold with its
-        interval (see :func:`helpers.measure.stats.collapse_threshold_interval`).
+        The curve (full precision first, then ``bits`` in ascending order) and the
+        threshold with its interval (see
+        :func:`helpers.measure.stats.collapse_threshold_interval`).
     """
     from helpers.measure.probes import probe_curve
     from helpers.measure.stats import collapse_threshold_interval
 
-    bits = [float(p) for p in bits]
+    bits = [float(p) for p in check_bits_list(bits)]
     curve = probe_curve(sample.train_u, sample.train_y, sample.test_u, sample.test_y,
                         [None, *bits], quantizer=round_to_grid, n_bootstrap=n_bootstrap,
                         seed=seed)
@@ -262,28 +252,6 @@ def _tolerance_verdict(low: float, high: float, tolerance: float) -> str:
     if high < -tolerance or low > tolerance:
         return "fails"
     return "undecided"
-
-
-def comparison_rows(comparisons: dict, observed: dict) -> list[dict]:
-    """One table row per model from :func:`threshold_comparison` results.
-
-    ``observed`` maps the same labels to the :class:`helpers.measure.stats.ThresholdEstimate` whose
-    text (``<= 0.25 [<= 0.25, 0.5]``) the row shows.
-    """
-    rows = []
-    for label, c in comparisons.items():
-        predicted = (f"{c.predicted:.2f} [{c.predicted_low:.2f}, {c.predicted_high:.2f}]"
-                     if np.isfinite(c.predicted) else "−∞ (κ = 0)")
-        rows.append({
-            "model": label,
-            "predicted p* [bits]": predicted,
-            "observed collapse [bits]": observed[label].describe(),
-            "error p* − observed": c.error,
-            "error range": f"[{c.error_low:.2f}, {c.error_high:.2f}]",
-            "within ±2 bits": c.verdict,
-            "why": c.reason,
-        })
-    return rows
 
 
 def elbow_row(label: str, curve, quarter_curve, comparison: ThresholdComparison, *,
@@ -360,55 +328,13 @@ def sensitivity_rows(measured: dict, observed: dict, *, statistics, steps, rules
                     rows.append({"rule": rule_name, "directions": kind,
                                  "statistic": statistic, "step h / D": step,
                                  "verdict": combine_verdicts(verdicts),
-                                 **{word: verdicts.count(word) for word in VERDICTS}})
+                                 **{word: verdicts.count(word) for word in CLAIM_VERDICTS}})
     return rows
 
 
-def interval_verdict(low: float, high: float, lower: float, upper: float) -> str:
-    """Verdict on "the value lies in ``[lower, upper]``" from an interval ``[low, high]``.
-
-    ``holds`` when the whole interval lies inside, ``fails`` when it lies wholly outside,
-    ``undecided`` when it straddles a boundary, ``cannot be tested`` when it is not finite.
-    Introduced in the chapter "Lipschitz regularization" for the proposal's "20–40% higher".
-    """
-    if not (np.isfinite(low) and np.isfinite(high)):
-        return "cannot be tested"
-    if low > high or lower > upper:
-        raise ValueError(f"intervals must satisfy low <= high, got [{low}, {high}] and "
-                         f"[{lower}, {upper}].")
-    if low >= lower and high <= upper:
-        return "holds"
-    if high < lower or low > upper:
-        return "fails"
-    return "undecided"
-
-
-def combine_verdicts(verdicts) -> str:
-    """One verdict for a claim made about every model.
-
-    ``fails`` if any model fails (one certain failure refutes a claim about all of them),
-    ``holds`` if all hold, ``cannot be tested`` if none can be tested, else ``undecided``.
-    """
-    verdicts = list(verdicts)
-    unknown = [v for v in verdicts if v not in VERDICTS]
-    if unknown:
-        raise ValueError(f"unknown verdicts {unknown}; use {VERDICTS}.")
-    if not verdicts:
-        return "cannot be tested"
-    if "fails" in verdicts:
-        return "fails"
-    if all(v == "holds" for v in verdicts):
-        return "holds"
-    if all(v == "cannot be tested" for v in verdicts):
-        return "cannot be tested"
-    return "undecided"
-
-
 __all__ = [
-    "VERDICTS",
     "ThresholdComparison",
     "combine_verdicts",
-    "comparison_rows",
     "elbow_bits",
     "elbow_row",
     "interval_verdict",

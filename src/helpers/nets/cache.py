@@ -46,7 +46,7 @@ from typing import Any
 import numpy as np
 
 from helpers import __version__
-from helpers._io import write_bytes_atomic, write_json_atomic
+from helpers._io import atomic_path, write_bytes_atomic, write_json_atomic
 from helpers._settings import cache_dir as _default_cache_dir
 
 #: Characters of the SHA-256 hex digest used in file names (80 bits).
@@ -364,6 +364,137 @@ def cached(key: dict, compute: Callable[[], Any], *, kind: str, cache_dir=None,
                          description=description, refresh=refresh).value
 
 
+# --------------------------------------------------------------------------- checkpoints
+
+#: Folder, beside a checkpoint, that keeps the one saved an epoch before it.
+PREVIOUS_CHECKPOINT = "previous"
+
+
+def _checkpoint_metadata_path(path: Path) -> Path:
+    return path.with_suffix(".json")
+
+
+def _previous_checkpoint(path: Path) -> Path:
+    return path.parent / PREVIOUS_CHECKPOINT / path.name
+
+
+def _sha256_of_file(path: Path) -> tuple[str, int]:
+    digest, size = hashlib.sha256(), 0
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(2**20), b""):
+            digest.update(block)
+            size += len(block)
+    return digest.hexdigest(), size
+
+
+def save_checkpoint(path, state: dict) -> Path:
+    """Save a training state at ``path`` with a checksum, keeping the previous one.
+
+    Introduced in the chapter "Models and training" (a training run that is interrupted
+    resumes from its last finished epoch). Like a cache entry, a checkpoint is a payload
+    (``torch.save`` of tensors, numbers, strings and dicts/lists of them, which
+    ``torch.load(weights_only=True)`` reads back) and a metadata file with its size and
+    SHA-256, written after it. The checkpoint it replaces moves to ``previous/``, so that a
+    damaged newest one costs one epoch rather than the whole run.
+
+    Raises
+    ------
+    TypeError
+        If ``state`` holds something that ``weights_only`` loading could not read back.
+    """
+    import torch
+
+    path = Path(path)
+    state = _plain_scalars(state)
+    _check_torch_payload(state, "the checkpoint")
+    metadata_path = _checkpoint_metadata_path(path)
+    if path.is_file() and metadata_path.is_file():
+        previous = _previous_checkpoint(path)
+        previous.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(metadata_path, _checkpoint_metadata_path(previous))  # stale first: a
+        os.replace(path, previous)  # payload without metadata is refused, never used
+    with atomic_path(path) as temporary:
+        torch.save(state, temporary)
+        sha, size = _sha256_of_file(temporary)
+    write_json_atomic(metadata_path, {"format": "torch-checkpoint", "key_hash": path.stem,
+                                      "size": size, "sha256": sha,
+                                      "epoch": state.get("epoch"),
+                                      "created": time.strftime("%Y-%m-%dT%H:%M:%S%z")})
+    return path
+
+
+def _read_checkpoint(path: Path):
+    """The state saved at ``path``; ``None`` when there is none; ValueError when damaged."""
+    import torch
+
+    metadata_path = _checkpoint_metadata_path(path)
+    if not path.exists() and not metadata_path.exists():
+        return None
+    try:
+        metadata = json.loads(metadata_path.read_text(encoding="utf-8"))
+        expected_sha, expected_size = metadata["sha256"], int(metadata["size"])
+    except Exception as error:
+        raise ValueError(f"no readable checksum in {metadata_path.name} "
+                         f"({type(error).__name__})") from None
+    if metadata.get("key_hash") != path.stem:
+        raise ValueError(f"{metadata_path.name} belongs to another run")
+    try:
+        payload = path.read_bytes()
+    except OSError as error:
+        raise ValueError(f"unreadable payload ({error.strerror})") from None
+    if len(payload) != expected_size:
+        raise ValueError(f"truncated: {len(payload)} bytes, expected {expected_size}")
+    if hashlib.sha256(payload).hexdigest() != expected_sha:
+        raise ValueError("checksum mismatch")
+    try:  # weights_only: a planted file cannot run code even with a matching checksum
+        state = torch.load(io.BytesIO(payload), map_location="cpu", weights_only=True)
+    except Exception as error:
+        raise ValueError(f"not a plain training state ({type(error).__name__})") from None
+    if not isinstance(state, dict) or "epoch" not in state:
+        raise ValueError("not a training state")
+    return state
+
+
+def load_checkpoint(path, log: Callable[[str], None] | None = None):
+    """The newest sound training state saved by :func:`save_checkpoint`, or ``None``.
+
+    A checkpoint that is incomplete, fails its checksum or holds anything but tensors,
+    numbers, strings and containers of them is treated as absent: it is logged
+    (``ignoring the unreadable checkpoint ...``), removed, and the one saved an epoch
+    earlier is tried; without a sound one training starts from the beginning. Introduced in
+    the chapter "Models and training".
+    """
+    if path is None:
+        return None
+    path = Path(path)
+    for candidate, fallback in ((path, "trying the one saved an epoch earlier"),
+                                (_previous_checkpoint(path), "training from the start")):
+        try:
+            state = _read_checkpoint(candidate)
+        except ValueError as error:
+            if log is not None:
+                log(f"ignoring the unreadable checkpoint {candidate} ({error}); {fallback}")
+            _remove_checkpoint_files(candidate)
+            continue
+        if state is not None:
+            return state
+    return None
+
+
+def _remove_checkpoint_files(path: Path) -> None:
+    for stale in (path, _checkpoint_metadata_path(path)):
+        stale.unlink(missing_ok=True)
+
+
+def remove_checkpoint(path) -> None:
+    """Delete a checkpoint and the one kept before it (the finished run is cached)."""
+    if path is None:
+        return
+    path = Path(path)
+    _remove_checkpoint_files(path)
+    _remove_checkpoint_files(_previous_checkpoint(path))
+
+
 def clear_cache(kind: str | None = None, *, cache_dir=None) -> int:
     """Delete cache entries (all, or one kind's); return the number of files removed."""
     root = _default_cache_dir(cache_dir)
@@ -379,5 +510,6 @@ def clear_cache(kind: str | None = None, *, cache_dir=None) -> int:
 
 __all__ = [
     "CacheCorruptionWarning", "CacheResult", "array_fingerprint", "cached", "cached_result",
-    "canonical_json", "clear_cache", "full_key", "key_hash",
+    "canonical_json", "clear_cache", "full_key", "key_hash", "load_checkpoint",
+    "remove_checkpoint", "save_checkpoint",
 ]

@@ -46,6 +46,8 @@ import torch
 from torch import nn
 from torch.nn.utils import parametrizations
 
+from helpers._validation import check_count, check_real, is_integer
+
 ACTIVATIONS = {"relu": nn.ReLU, "gelu": nn.GELU, "silu": nn.SiLU}
 
 PAD_TOKEN = "<pad>"
@@ -114,15 +116,12 @@ def _channels(base: int, width: float) -> int:
 
 
 def _check_image_args(in_channels, image_size, n_classes, width):
-    if not isinstance(in_channels, int) or in_channels < 1:
-        raise ValueError(f"in_channels must be a positive integer, got {in_channels!r}.")
-    if not isinstance(image_size, int) or image_size < 4:
+    check_count(in_channels, name="in_channels")
+    if not is_integer(image_size) or image_size < 4:
         raise ValueError(f"image_size must be an integer >= 4 (pixels per side), "
                          f"got {image_size!r}.")
-    if not isinstance(n_classes, int) or n_classes < 2:
-        raise ValueError(f"n_classes must be an integer >= 2, got {n_classes!r}.")
-    if not (isinstance(width, (int, float)) and width > 0):
-        raise ValueError(f"width must be a positive scale factor, got {width!r}.")
+    check_count(n_classes, name="n_classes", minimum=2)
+    check_real(width, name="width (a scale factor)", low=0.0, include_low=False)
 
 
 class RepresentationModel(nn.Module):
@@ -169,6 +168,29 @@ class _FeatureStackModel(RepresentationModel):
     def represent(self, x, mask=None):
         return self.features(x)
 
+    def _build_cnn(self, name: str, convolutions, *, in_channels, image_size, n_classes,
+                   spectral_norm, activation, width, representation_dim, pooling) -> None:
+        """Check the settings, then stack ``convolutions``, a flatten and the FC layer.
+
+        ``convolutions(act, pool, c1, c2)`` returns the convolution layers with their two 2x2
+        poolings, so the maps reaching the FC layer are ``image_size // 4`` on a side.
+        """
+        _check_image_args(in_channels, image_size, n_classes, width)
+        _check_activation(activation)
+        act, pool = ACTIVATIONS[activation], POOLING[_check_pooling(pooling)]
+        c1, c2 = _channels(32, width), _channels(64, width)
+        side = image_size // 4
+        self.features = nn.Sequential(
+            *convolutions(act, pool, c1, c2),
+            nn.Flatten(),
+            _sn(nn.Linear(c2 * side * side, representation_dim), spectral_norm), act(),
+        )
+        # the config (part of cache keys) names the pooling only when it is not max pooling
+        self._attach_head(name, n_classes=n_classes, spectral_norm=spectral_norm,
+                          representation_dim=representation_dim, in_channels=in_channels,
+                          image_size=image_size, activation=activation, width=float(width),
+                          **({"pooling": pooling} if pooling != "max" else {}))
+
 
 class CNNMnist(_FeatureStackModel):
     """CNN-MNIST: two 3x3 convolutions (each followed by 2x2 max pooling) and two FC layers.
@@ -182,21 +204,15 @@ class CNNMnist(_FeatureStackModel):
     def __init__(self, *, in_channels=1, image_size=28, n_classes=10, spectral_norm=False,
                  activation="relu", width=1.0, representation_dim=64, pooling="max"):
         super().__init__()
-        _check_image_args(in_channels, image_size, n_classes, width)
-        _check_activation(activation)
-        act, pool = ACTIVATIONS[activation], POOLING[_check_pooling(pooling)]
-        c1, c2 = _channels(32, width), _channels(64, width)
-        side = image_size // 4
-        self.features = nn.Sequential(
-            _sn(nn.Conv2d(in_channels, c1, 3, padding=1), spectral_norm), act(), pool(2),
-            _sn(nn.Conv2d(c1, c2, 3, padding=1), spectral_norm), act(), pool(2),
-            nn.Flatten(),
-            _sn(nn.Linear(c2 * side * side, representation_dim), spectral_norm), act(),
-        )
-        self._attach_head("cnn-mnist", n_classes=n_classes, spectral_norm=spectral_norm,
-                          representation_dim=representation_dim, in_channels=in_channels,
-                          image_size=image_size, activation=activation, width=float(width),
-                          **({"pooling": pooling} if pooling != "max" else {}))
+
+        def convolutions(act, pool, c1, c2):
+            return [_sn(nn.Conv2d(in_channels, c1, 3, padding=1), spectral_norm), act(), pool(2),
+                    _sn(nn.Conv2d(c1, c2, 3, padding=1), spectral_norm), act(), pool(2)]
+
+        self._build_cnn("cnn-mnist", convolutions, in_channels=in_channels,
+                        image_size=image_size, n_classes=n_classes, spectral_norm=spectral_norm,
+                        activation=activation, width=width,
+                        representation_dim=representation_dim, pooling=pooling)
 
 
 class CNNCifar(_FeatureStackModel):
@@ -210,23 +226,17 @@ class CNNCifar(_FeatureStackModel):
     def __init__(self, *, in_channels=3, image_size=32, n_classes=10, spectral_norm=False,
                  activation="relu", width=1.0, representation_dim=128, pooling="max"):
         super().__init__()
-        _check_image_args(in_channels, image_size, n_classes, width)
-        _check_activation(activation)
-        act, pool = ACTIVATIONS[activation], POOLING[_check_pooling(pooling)]
-        c1, c2 = _channels(32, width), _channels(64, width)
-        side = image_size // 4
-        self.features = nn.Sequential(
-            _sn(nn.Conv2d(in_channels, c1, 3, padding=1), spectral_norm), act(),
-            _sn(nn.Conv2d(c1, c1, 3, padding=1), spectral_norm), act(), pool(2),
-            _sn(nn.Conv2d(c1, c2, 3, padding=1), spectral_norm), act(),
-            _sn(nn.Conv2d(c2, c2, 3, padding=1), spectral_norm), act(), pool(2),
-            nn.Flatten(),
-            _sn(nn.Linear(c2 * side * side, representation_dim), spectral_norm), act(),
-        )
-        self._attach_head("cnn-cifar", n_classes=n_classes, spectral_norm=spectral_norm,
-                          representation_dim=representation_dim, in_channels=in_channels,
-                          image_size=image_size, activation=activation, width=float(width),
-                          **({"pooling": pooling} if pooling != "max" else {}))
+
+        def convolutions(act, pool, c1, c2):
+            return [_sn(nn.Conv2d(in_channels, c1, 3, padding=1), spectral_norm), act(),
+                    _sn(nn.Conv2d(c1, c1, 3, padding=1), spectral_norm), act(), pool(2),
+                    _sn(nn.Conv2d(c1, c2, 3, padding=1), spectral_norm), act(),
+                    _sn(nn.Conv2d(c2, c2, 3, padding=1), spectral_norm), act(), pool(2)]
+
+        self._build_cnn("cnn-cifar", convolutions, in_channels=in_channels,
+                        image_size=image_size, n_classes=n_classes, spectral_norm=spectral_norm,
+                        activation=activation, width=width,
+                        representation_dim=representation_dim, pooling=pooling)
 
 
 # --------------------------------------------------------------------------- ResNet-8
@@ -303,8 +313,7 @@ class Tokenizer:
 
     def __init__(self, words: Sequence[str], *, max_length: int = 64,
                  pattern: str = TOKEN_PATTERN):
-        if not isinstance(max_length, int) or max_length < 1:
-            raise ValueError(f"max_length must be a positive integer, got {max_length!r}.")
+        check_count(max_length, name="max_length")
         words = list(words)
         if PAD_TOKEN in words or UNK_TOKEN in words:
             raise ValueError(f"the vocabulary must not contain {PAD_TOKEN} or {UNK_TOKEN}.")
@@ -381,10 +390,8 @@ def build_vocabulary(texts: Iterable[str], *, max_size: int = 5000, min_count: i
     """
     if isinstance(texts, str):
         raise ValueError("build_vocabulary takes a list of texts, not a single string.")
-    if not isinstance(max_size, int) or max_size < 1:
-        raise ValueError(f"max_size must be a positive integer, got {max_size!r}.")
-    if not isinstance(min_count, int) or min_count < 1:
-        raise ValueError(f"min_count must be a positive integer, got {min_count!r}.")
+    check_count(max_size, name="max_size")
+    check_count(min_count, name="min_count")
     regex = re.compile(pattern)
     counts: Counter = Counter()
     n_texts = 0
@@ -456,15 +463,13 @@ class TransformerTiny(RepresentationModel):
                  width=1.0, representation_dim=128, n_layers=4, n_heads=4, ff_multiplier=4,
                  max_length=64, dropout=0.0):
         super().__init__()
-        if not isinstance(vocab_size, int) or vocab_size < 3:
+        if not is_integer(vocab_size) or vocab_size < 3:
             raise ValueError(
                 f"vocab_size must be an integer >= 3 (<pad>, <unk> and at least one word), "
                 f"got {vocab_size!r}. Pass len(tokenizer)."
             )
-        if not isinstance(n_classes, int) or n_classes < 2:
-            raise ValueError(f"n_classes must be an integer >= 2, got {n_classes!r}.")
-        if not (isinstance(width, (int, float)) and width > 0):
-            raise ValueError(f"width must be a positive scale factor, got {width!r}.")
+        check_count(n_classes, name="n_classes", minimum=2)
+        check_real(width, name="width (a scale factor)", low=0.0, include_low=False)
         _check_activation(activation)
         dim = representation_dim
         ff_dim = max(8, int(round(dim * ff_multiplier * width)))
@@ -594,9 +599,7 @@ def build_model(name: str, *, in_channels: int | None = None, image_size: int | 
     if activation is not None:
         kwargs["activation"] = activation
     if representation_dim is not None:
-        if not isinstance(representation_dim, int) or representation_dim < 1:
-            raise ValueError(f"representation_dim must be a positive integer, "
-                             f"got {representation_dim!r}.")
+        check_count(representation_dim, name="representation_dim")
         kwargs["representation_dim"] = representation_dim
     if key in TEXT_MODELS:
         if in_channels is not None or image_size is not None:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from helpers._validation import check_points
+from helpers._validation import check_count, check_points
 
 
 @dataclass(frozen=True)
@@ -60,8 +60,7 @@ def mlp_representation(splits, *, width: int = 64, seed: int = 0, max_iter: int 
     from sklearn.exceptions import ConvergenceWarning
     from sklearn.neural_network import MLPClassifier
 
-    if not isinstance(width, (int, np.integer)) or width < 1:
-        raise ValueError(f"width must be a positive integer, got {width!r}.")
+    check_count(width, name="width")
     if isinstance(splits.train.inputs, list):
         raise ValueError(
             f"dataset {splits.name!r} holds text; mlp_representation needs images. "

@@ -47,6 +47,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from helpers._threads import torch_threads as _torch_threads
+from helpers._validation import check_count
 from helpers.data import REAL_DATASETS, DatasetNotFoundError, dataset_status, load_dataset
 from helpers.nets.models import canonical_model_name
 
@@ -406,8 +407,7 @@ class SuiteRecord:
         Z, y = (self.train_Z, self.train_y) if split == "train" else (self.test_Z, self.test_y)
         if n is None or n >= len(y):
             return Z, y, np.arange(len(y))
-        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-            raise ValueError(f"n must be a positive integer or None, got {n!r}.")
+        check_count(n, name="n (None for every point)")
         index = np.sort(np.random.default_rng([seed, len(y)]).choice(len(y), n, replace=False))
         return Z[index], y[index], index
 

@@ -30,9 +30,16 @@ import numpy as np
 import torch
 from torch import nn
 
-from helpers._io import atomic_path
 from helpers._settings import cache_dir as _cache_dir
-from helpers.nets.cache import array_fingerprint, cached_result, key_hash
+from helpers._validation import check_choice, check_count, check_real
+from helpers.nets.cache import (
+    array_fingerprint,
+    cached_result,
+    key_hash,
+    load_checkpoint,
+    remove_checkpoint,
+    save_checkpoint,
+)
 from helpers.nets.models import (
     TEXT_MODELS,
     UNK_ID,
@@ -159,8 +166,7 @@ class TrainedModel:
 @contextmanager
 def deterministic(seed: int, *, num_threads: int | None = None):
     """Seed torch, numpy and ``random``, force deterministic algorithms; restore on exit."""
-    if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or seed < 0:
-        raise ValueError(f"seed must be a non-negative integer, got {seed!r}.")
+    check_count(seed, name="seed", minimum=0)
     python_state = random.getstate()
     numpy_state = np.random.get_state()  # noqa: NPY002 - libraries may use the global state
     was_deterministic = torch.are_deterministic_algorithms_enabled()
@@ -392,20 +398,14 @@ def train_model(model_name: str, dataset_splits, *, seed: int = 0, epochs: int =
     train_labels = _check_split(dataset_splits.train, "the training split", n_classes)
     test_labels = _check_split(dataset_splits.test, "the test split", n_classes)
     for label, value in (("epochs", epochs), ("batch_size", batch_size)):
-        if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
-            raise ValueError(f"{label} must be a positive integer, got {value!r}.")
-    if not (isinstance(lr, (int, float)) and lr > 0):
-        raise ValueError(f"lr must be > 0, got {lr!r}.")
+        check_count(value, name=label)
+    check_real(lr, name="lr", low=0.0, include_low=False)
     if not (0.0 <= val_fraction < 1.0):
         raise ValueError(f"val_fraction must be in [0, 1), got {val_fraction!r}.")
-    if augment not in AUGMENTATIONS:
-        raise ValueError(f"augment must be one of {AUGMENTATIONS}, got {augment!r}.")
-    if schedule not in SCHEDULES:
-        raise ValueError(f"schedule must be one of {SCHEDULES}, got {schedule!r}.")
-    if precision not in PRECISIONS:
-        raise ValueError(f"precision must be one of {PRECISIONS}, got {precision!r}.")
-    if not (isinstance(label_smoothing, (int, float)) and 0.0 <= label_smoothing < 1.0):
-        raise ValueError(f"label_smoothing must be in [0, 1), got {label_smoothing!r}.")
+    check_choice(augment, AUGMENTATIONS, name="augment")
+    check_choice(schedule, SCHEDULES, name="schedule")
+    check_choice(precision, PRECISIONS, name="precision")
+    check_real(label_smoothing, name="label_smoothing", low=0.0, high=1.0, include_high=False)
     if patience is not None and val_fraction == 0.0:
         raise ValueError("early stopping (patience) needs a validation split: set val_fraction.")
     if not isinstance(profile, str):
@@ -424,8 +424,7 @@ def train_model(model_name: str, dataset_splits, *, seed: int = 0, epochs: int =
         activation = "gelu" if is_text else "relu"
     if logit_scale is None:
         logit_scale = default_logit_scale(name, spectral_norm)
-    if not (isinstance(logit_scale, (int, float)) and logit_scale > 0):
-        raise ValueError(f"logit_scale must be > 0, got {logit_scale!r}.")
+    check_real(logit_scale, name="logit_scale", low=0.0, include_low=False)
     model_kwargs = dict(model_kwargs or {})
     if is_text:
         model_kwargs.setdefault("max_length", max_length)
@@ -474,8 +473,7 @@ def train_model(model_name: str, dataset_splits, *, seed: int = 0, epochs: int =
 
     result = cached_result(key, compute, kind="weights", cache_dir=cache_dir, log=log,
                            description=description, refresh=refresh)
-    if checkpoint_path is not None:
-        checkpoint_path.unlink(missing_ok=True)  # the weights are in the cache now
+    remove_checkpoint(checkpoint_path)  # the weights are in the cache now
     payload = result.value
     model = rebuild_model(payload["config"])
     model.load_state_dict(payload["state_dict"])
@@ -556,24 +554,6 @@ def _word_dropout(ids, mask, generator, rate: float = WORD_DROPOUT_RATE):
     return torch.where(drop, torch.full_like(ids, UNK_ID), ids)
 
 
-def _save_checkpoint(path, state: dict) -> None:
-    with atomic_path(path) as temporary:
-        torch.save(state, temporary)
-
-
-def _load_checkpoint(path, log):
-    if path is None or not path.is_file():
-        return None
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=False)
-    except Exception as error:  # a damaged checkpoint only costs the epochs it held
-        if log is not None:
-            log(f"ignoring the unreadable checkpoint {path} ({type(error).__name__}); "
-                "training from the start")
-        return None
-    return state
-
-
 def _fit(name, splits, train_labels, test_labels, *, n_classes, seed, epochs, batch_size, lr,
          weight_decay, logit_scale, spectral_norm, activation, width, val_fraction, patience,
          max_vocab, min_count, max_length, model_kwargs, device, num_threads, progress,
@@ -632,7 +612,7 @@ def _fit(name, splits, train_labels, test_labels, *, n_classes, seed, epochs, ba
         history, best_state, best_val, best_epoch, stale = [], None, -1.0, 0, 0
         epoch_states = [] if snapshots else None
         first_epoch, spent = 1, 0.0
-        resumed = _load_checkpoint(checkpoint_path, log)
+        resumed = load_checkpoint(checkpoint_path, log)
         if resumed is not None:
             model.load_state_dict(resumed["model"])
             optimizer.load_state_dict(resumed["optimizer"])
@@ -709,7 +689,7 @@ def _fit(name, splits, train_labels, test_labels, *, n_classes, seed, epochs, ba
             bar.set_postfix({k: round(v, 4) for k, v in record.items() if k != "epoch"})
             stopped = patience is not None and stale >= patience
             if checkpoint_path is not None:
-                _save_checkpoint(checkpoint_path, {
+                save_checkpoint(checkpoint_path, {
                     "epoch": epoch, "model": model.state_dict(),
                     "optimizer": optimizer.state_dict(),
                     "scheduler": scheduler.state_dict() if scheduler is not None else None,

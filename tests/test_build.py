@@ -168,24 +168,36 @@ def _process_ends(pid: int, seconds: float = 5.0) -> bool:
     return False
 
 
-def test_a_terminated_build_stops_its_chapters_and_says_how_to_resume(tmp_path):
-    import os
-    import signal
+def _build_with_a_sleeping_kernel(tmp_path, **popen):
+    """Start a smoke build of a one-chapter book whose kernel sleeps; wait until it runs.
+
+    Returns the build process and the ``(kernel pid, kernel's parent pid)`` it wrote.
+    """
     import subprocess
     import sys
     import time
 
     pid_file = tmp_path / "kernel.pid"
     root = _tiny_book(tmp_path, f"import os, time\nopen({str(pid_file)!r}, 'w')"
-                      ".write(str(os.getpid()))\ntime.sleep(600)")
-    build_process = subprocess.Popen(
+                      ".write(f'{os.getpid()} {os.getppid()}')\ntime.sleep(600)")
+    process = subprocess.Popen(
         [sys.executable, "-m", "helpers.book.build", "--profile", "smoke", "--no-train-stage"],
-        cwd=root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        cwd=root, **popen)
     for _ in range(1200):  # wait for the chapter's kernel to start
         if pid_file.exists() and pid_file.read_text():
             break
         time.sleep(0.1)
-    kernel = int(pid_file.read_text())
+    kernel, parent = (int(n) for n in pid_file.read_text().split())
+    return process, kernel, parent
+
+
+def test_a_terminated_build_stops_its_chapters_and_says_how_to_resume(tmp_path):
+    import os
+    import signal
+    import subprocess
+
+    build_process, kernel, _ = _build_with_a_sleeping_kernel(
+        tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     build_process.send_signal(signal.SIGTERM)
     _, err = build_process.communicate(timeout=120)
     assert build_process.returncode == 130 and "build interrupted" in err
@@ -837,20 +849,9 @@ def test_a_killed_build_takes_its_workers_and_kernels_with_it(tmp_path):
     import os
     import signal
     import subprocess
-    import sys
-    import time
 
-    pid_file = tmp_path / "kernel.pid"
-    root = _tiny_book(tmp_path, f"import os, time\nopen({str(pid_file)!r}, 'w')"
-                      ".write(f'{os.getpid()} {os.getppid()}')\ntime.sleep(600)")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "helpers.book.build", "--profile", "smoke", "--no-train-stage"],
-        cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    for _ in range(1200):
-        if pid_file.exists() and pid_file.read_text():
-            break
-        time.sleep(0.1)
-    kernel, worker = (int(n) for n in pid_file.read_text().split())
+    process, kernel, worker = _build_with_a_sleeping_kernel(
+        tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     below = _descendants(process.pid) | {kernel, worker}
     process.send_signal(signal.SIGKILL)
     process.wait()

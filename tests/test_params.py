@@ -130,3 +130,14 @@ def test_the_chapter_the_build_names_applies_its_rules_as_the_build_does(monkeyp
         params.check_parameter("dataset", "mnist", chapter="99_test")
     with pytest.raises(ParameterError, match="supported range"):
         params.check_parameter("bits", "[0]")
+
+
+def test_chapter_config_reads_the_parameters_cell_and_refuses_unknown_chapters():
+    namespace = {"profile": "smoke", "bits": None, "dataset": None, "n_samples": 50,
+                 "n_train": None, "n_test": None, "n_seeds": None, "seed": 0}
+    config = params.chapter_config("01_numerical_entropy", namespace)
+    assert config["n_samples"] == 50 and config["bits"] == [1, 2, 4]  # the smoke table
+    with pytest.raises(ParameterError, match="no parameter table for chapter '99_nope'"):
+        params.chapter_config("99_nope", namespace)
+    with pytest.raises(ParameterError, match="dataset='cifar10' is not one of"):
+        params.chapter_config("01_numerical_entropy", {**namespace, "dataset": "cifar10"})

@@ -8,6 +8,7 @@ STAMP := $(VENV)/.installed
 DATA_DIR ?=
 DATA_FLAG := $(if $(DATA_DIR),--data-dir $(DATA_DIR),)
 HTML := _build/html
+PROFILE ?= full
 
 .PHONY: setup book smoke full data publish render rerun sync check test lint bench clean
 
@@ -31,7 +32,8 @@ data: setup  ## download MNIST, CIFAR-10 and AG News into DATA_DIR (default ./da
 	$(BIN)/python -c "import sys; from helpers.data import REAL_DATASETS, load_dataset; \
 	[print(name, 'ready:', load_dataset(name, data_dir=sys.argv[1], download=True).train.labels.size, 'training examples', flush=True) for name in REAL_DATASETS]" $(or $(DATA_DIR),data)
 
-publish: full  ## the full book into _build/html, checked as the Pages artifact (what book.yml uploads)
+publish: setup  ## build PROFILE (default full) into _build/html and check it as the Pages artifact (what book.yml uploads)
+	$(BIN)/python -m helpers.book.build --profile $(PROFILE) $(DATA_FLAG)
 	test -s $(HTML)/index.html || { echo "publish: no $(HTML)/index.html"; exit 1; }
 	! grep -rlE '<(script|link)[^>]+(src|href)="(https?:)?//' $(HTML) --include='*.html' \
 	  || { echo "publish: the pages above load a script or stylesheet from the network"; exit 1; }

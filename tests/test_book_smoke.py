@@ -139,3 +139,37 @@ def test_mathematics_is_typeset_by_a_mathjax_shipped_with_the_book(smoke_book):
     assert 'src="../_static/mathjax/tex-chtml.js"' in page
     assert "cdn.jsdelivr.net" not in page  # nothing to fetch: it typesets offline
     assert (build_dir / "html" / "_static" / "mathjax" / "tex-chtml.js").is_file()
+
+
+def _shown_results(notebook: Path):
+    """The plain-text results of the cells a reader sees (not removed, output not removed)."""
+    for cell in json.loads(notebook.read_text())["cells"]:
+        tags = set(cell.get("metadata", {}).get("tags", []))
+        if cell["cell_type"] != "code" or tags & {"remove-cell", "remove-output"}:
+            continue
+        for output in cell.get("outputs", []):
+            data = output.get("data", {})
+            if output.get("output_type") == "execute_result" and set(data) == {"text/plain"}:
+                yield "".join(data["text/plain"])
+
+
+def test_no_visible_cell_shows_a_stray_return_value(smoke_book):
+    # a cell that ends with results.glue_values(...) once printed its dictionary on the page
+    build_dir, _ = smoke_book
+    for chapter in CHAPTERS:
+        for text in _shown_results(build_dir / "executed" / f"{chapter.name}.ipynb"):
+            assert not re.match(r"\{|np\.float|[-+\d.e]+$|'", text.strip()), (chapter.name, text)
+
+
+def test_the_ledger_links_every_claim_to_an_existing_section(smoke_book):
+    build_dir, _ = smoke_book
+    html_dir = build_dir / "html" / "notebooks"
+    ledger_page = (html_dir / "07_claims_ledger.html").read_text()
+    links = re.findall(r'<td[^>]*><a href="(\d\d_[a-z_]+\.html)#([^"]+)">', ledger_page)
+    assert len(links) == 16, links  # one per claim and guideline
+    for page, anchor in links:
+        assert f'id="{anchor}"' in (html_dir / page).read_text(), (page, anchor)
+    # the tables of both summary pages are laid out to the page width, details folded away
+    stats_page = (html_dir / "08_execution_statistics.html").read_text()
+    for text in (ledger_page, stats_page):
+        assert "table-layout: fixed; width: 100%" in text and "<details><summary>" in text

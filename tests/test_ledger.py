@@ -153,6 +153,13 @@ def test_the_ledger_builds_from_a_folder_of_results_files(tmp_path):
     assert list(frame.columns) == list(ledger.LEDGER_COLUMNS) and len(frame) == len(rows)
     table = ledger.ledger_markdown(rows)
     assert table.count("\n") == len(rows) + 2 and "| 1a |" in table
+    # the page's table: the value in short with its interval, the detail folded under it
+    assert "(95%: [-11.7, -0.5]%)" in _by_number(rows)["7b"]["measured value"]
+    assert _by_number(rows)["8"]["href"] == "06_mi_comparison.html#the-gap-factor-c-mathrm-num-i"
+    markup = str(ledger.ledger_table(rows))
+    assert markup.count("<details>") == len(rows) and markup.count("<a href=") == len(rows)
+    assert all(len(row["measured value"]) <= 60 for row in rows), [
+        row["measured value"] for row in rows]
 
 
 def test_a_claim_whose_file_is_missing_is_not_measured(tmp_path):

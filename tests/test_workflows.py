@@ -105,6 +105,11 @@ def test_publish_builds_the_full_profile_into_the_uploaded_folder():
     assert done.returncode == 0, done.stderr
     assert "helpers.book.build --profile full --data-dir data" in done.stdout
     assert "_build/html/index.html" in done.stdout
+    # the same steps on another profile, as a laptop runs them offline
+    done = subprocess.run(["make", "-n", "publish", "PROFILE=default",
+                           f"STAMP={ROOT / 'Makefile'}"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert "helpers.book.build --profile default\n" in done.stdout, done.stdout
 
 
 def test_readme_is_a_short_guide():

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 
 from helpers._validation import is_integer, is_number
 from helpers.book.prose import join_words, span_text, verdict_counts_text
+from helpers.book.tables import section_anchor
 from helpers.measure.verdicts import (
     CLAIM_VERDICTS,
     GUIDELINE_VERDICTS,
@@ -225,11 +226,17 @@ class Claim:
         The rule in words, a template that may name values (``{quantile:g}``); "" where
         the reason says it.
     measured : callable
-        ``measured(values) -> str``: the template of the measured value.
+        ``measured(values) -> str``: the template of the measured value, in full.
+    value : callable
+        ``value(values) -> str``: the measured value in a few words, with its interval where
+        it has one: the ledger's main table shows it, and the full ``measured`` under it.
     reason : callable
         ``reason(values, verdict) -> str``: why the verdict.
     kind : {"claim", "guideline"}
         Which verdicts apply.
+    anchor : str or None
+        The section's HTML id where Sphinx does not derive it from ``section`` as written
+        (a heading with math: ``$C_\\mathrm{num}$`` gives ``c-mathrm-num``).
     chapter_verdict : str or None
         The result under which the chapter records its own verdict (or, for a guideline,
         its name in the chapter's ``guideline_verdicts``), which must agree with ``rule``.
@@ -247,6 +254,18 @@ class Claim:
     reason: Callable = field(repr=False)
     kind: str = "claim"
     chapter_verdict: str | None = None
+    value: Callable | None = field(default=None, repr=False)
+    anchor: str | None = None
+
+    def __post_init__(self):
+        if self.value is None:
+            raise TypeError(f"claim {self.number}: give `value`, the measured value in short.")
+
+    @property
+    def section_id(self) -> str:
+        """The HTML id of :attr:`section`: :attr:`anchor` where the heading holds math, else
+        the id Sphinx derives from the title."""
+        return self.anchor or section_anchor(self.section)
 
     @property
     def doc(self) -> str:
@@ -308,6 +327,19 @@ def _percent_interval(interval) -> str:
             f"; 95% intervals within [{interval[0]:+.1f}, {interval[1]:+.1f}]%")
 
 
+def _percent_value(percent, interval) -> str:
+    """``"+3.1 to +8.0% (95%: [-2.0, +12.5]%)"``, the short form of a percentage difference."""
+    text = f"{span(percent, '+.1f', 'not measured')}%"
+    return text if interval is None else (
+        f"{text} (95%: [{interval[0]:+.1f}, {interval[1]:+.1f}]%)")
+
+
+def _gap_value(v) -> str:
+    failing = list(v["gap_verdicts"].values()).count("fails")
+    text = f"{failing} of {len(v['gap_verdicts'])} comparisons at 2× or more"
+    return text if v["fail_ratio"] is None else f"{text}; ratio {span(v['fail_ratio'], '.2f')}"
+
+
 def _gap_reason(v, verdict) -> str:
     failing = list(v["gap_verdicts"].values()).count("fails")
     parts = ["I(X; Z_q) is the count-based H(Z_q) (Miller–Madow), which carries the verdict"]
@@ -340,6 +372,12 @@ def _speed_measured(v) -> str:
         parts.append(f"{v['curve_seconds']:.2f} s at n = {v['curve_n']:,} (the largest run)")
     return (f"whole capacity curve ({v['grid_count']} radii) in d = {v['rep_dim']}: "
             + "; ".join(parts))
+
+
+def _speed_value(v) -> str:
+    if v["curve_seconds_10k"] is not None:
+        return f"{v['curve_seconds_10k']:.2f} s at n = 10,000, d = {v['rep_dim']}"
+    return f"{v['curve_seconds']:.2f} s at n = {v['curve_n']:,}, d = {v['rep_dim']}"
 
 
 def _speed_reason(v, verdict) -> str:
@@ -401,6 +439,11 @@ def _budget_measured(v) -> str:
     return (f"{b['total'] / 60:.1f} min: {len(b['entries'])} of {len(CHAPTERS)} chapters "
             f"{b['chapter_seconds']:.0f} s + training stage {b['training_seconds']:.0f} s, on "
             f"{where}, profile {' and '.join(b['profiles'])}")
+
+
+def _budget_value(v) -> str:
+    b = _budget(v)
+    return f"{b['total'] / 60:.1f} min, profile {' and '.join(b['profiles'])}"
 
 
 def _budget_reason(v, verdict) -> str:
@@ -475,6 +518,8 @@ CLAIMS: tuple[Claim, ...] = (
         rule=lambda v: "fails" if _lemma_excess(v) > 1e-9 else "holds",
         rule_text="fails if a set inside N_ε balls has H(Z_q) above log₂ N_ε",
         measured=_lemma_measured,
+        value=lambda v: (f"H(Z_q) = {v['corner_entropy']:.1f} bits against log₂ N_ε = "
+                         f"{math.log2(v['corner_net']):g}"),
         reason=lambda v, verdict: (
             f"A ball of radius ε can meet up to 2^d grid cells; the example exceeds the bound "
             f"by {_lemma_excess(v):.1f} bits, the d bits the corrected theorem allows."
@@ -490,6 +535,8 @@ CLAIMS: tuple[Claim, ...] = (
             f"{_sandwich_violations(v)} violations in {v['shape_checks'] + v['rep_checks']} "
             f"certified checks: {v['shape_checks']} on {v['shape_sets']} sets of known "
             f"geometry, {v['rep_checks']} on a learned representation (d = {v['rep_dim']})"),
+        value=lambda v: (f"{_sandwich_violations(v)} violations in "
+                         f"{v['shape_checks'] + v['rep_checks']} checks"),
         reason=lambda v, verdict: (
             "Proved in the chapter; greedy nets at ε√d and ε/2 certify both sides of the "
             "cell-count sandwich on every sample." if verdict == "holds" else
@@ -509,6 +556,8 @@ CLAIMS: tuple[Claim, ...] = (
             f"log₂ n = {v['exp1_ceiling']:.1f}"
             if v["exp1_violations"] == 0 else
             f"exceeded for {v['exp1_violations']} of {v['exp1_networks']} networks"),
+        value=lambda v: (f"{v['exp1_violations']} of {v['exp1_networks']} networks over the "
+                         f"bound ({v['exp1_checks']} radii)"),
         reason=lambda v, verdict: (
             "Proved (volumetric argument) with the constants the proof gives, "
             "d_Z log₂(1 + 2R/ε) with R ≤ LD; the proposal's d_Z log₂(LD/ε) is negative for "
@@ -528,6 +577,8 @@ CLAIMS: tuple[Claim, ...] = (
             f"arcs with the same κ = {v['arc_kappa']:g} (p* = {v['arc_pstar']:g} bits) first "
             f"take two codes at p = {span(v['arc_split_bits'])} bits, depending on their "
             "length"),
+        value=lambda v: (f"p* = {v['arc_pstar']:g}; two codes from p = "
+                         f"{span(v['arc_split_bits'])} bits"),
         reason=lambda v, verdict: (
             "Not a theorem as stated: ε < 1/√κ compares a length with the square root of "
             "one, so it changes with the scale of the representation, and curvature does not "
@@ -543,6 +594,8 @@ CLAIMS: tuple[Claim, ...] = (
         measured=lambda v: (
             f"{counts(v['elbow_verdicts'])}; elbows at p = {span(v['elbow_bits'], '.2f')}, "
             f"p* = {span(v['p_star_bits'], '.1f')} bits"),
+        value=lambda v: (f"elbow {span(v['elbow_bits'], '.2f')}; p* "
+                         f"{span(v['p_star_bits'], '.1f')} bits"),
         reason=lambda v, verdict: (
             f"The elbow moves by {span(v['elbow_shift_bits'], '.2f')} bits on a quarter of "
             "the points, with the sample size."),
@@ -559,6 +612,7 @@ CLAIMS: tuple[Claim, ...] = (
         measured=lambda v: (
             f"Pearson r = {span_of(v['corr_unsat_r'], '.2f', 'none (not computable)')} over "
             f"unsaturated precisions; the claim {counts(v['corr_unsat_verdicts'])}"),
+        value=lambda v: f"r = {span_of(v['corr_unsat_r'], '.2f', 'not computable')}",
         reason=lambda v, verdict: _proposal_text(v),
         chapter_verdict="claim_r_above_0_9"),
     Claim(
@@ -575,6 +629,8 @@ CLAIMS: tuple[Claim, ...] = (
             f"{counts(v['threshold_verdicts'])}; p* = {span(v['p_star_bits'], '.1f')} bits, "
             f"observed collapse {span(v['observed_collapse_bits'], none='nowhere in the sweep')}"
             " bits"),
+        value=lambda v: (f"p* {span(v['p_star_bits'], '.1f')}; observed "
+                         f"{span(v['observed_collapse_bits'], none='none')} bits"),
         reason=lambda v, verdict: (
             f"{v['sensitivity_holds']} of {v['sensitivity_count']} choices of statistic, step, "
             "rule and directions make it hold for every model."),
@@ -591,6 +647,7 @@ CLAIMS: tuple[Claim, ...] = (
         measured=lambda v: (
             f"SN − standard at p = 8: {span(v['diff8_percent'], '+.1f', 'not measured')}%"
             + _percent_interval(v["diff8_interval"])),
+        value=lambda v: _percent_value(v["diff8_percent"], v["diff8_interval"]),
         reason=lambda v, verdict: (
             f"{v['diff8_ceiling']} of {v['diff8_count']} architectures sit at log₂ n there, "
             "where the sample, not the network, decides C_num."),
@@ -605,6 +662,7 @@ CLAIMS: tuple[Claim, ...] = (
         measured=lambda v: (
             f"SN − standard: {span(v['moving_percent'], '+.0f', 'not measured')}%"
             + _percent_interval(v["moving_interval"])),
+        value=lambda v: _percent_value(v["moving_percent"], v["moving_interval"]),
         reason=lambda v, verdict: "Holds needs the whole interval inside [20, 40]%.",
         chapter_verdict="claim_sn_20_40_percent_moving"),
     Claim(
@@ -618,19 +676,22 @@ CLAIMS: tuple[Claim, ...] = (
         measured=lambda v: (
             f"C_num / H(Z_q) (Miller–Madow): {counts(v['gap_verdicts'], 'comparisons')}; ratio "
             f"{span(v['fail_ratio'], '.2f')} where it fails (p = {span(v['fail_bits'])})"),
+        value=_gap_value,
         reason=_gap_reason,
-        chapter_verdict="claim_gap_below_2"),
+        chapter_verdict="claim_gap_below_2", anchor="the-gap-factor-c-mathrm-num-i"),
     Claim(
         "9", "Estimating C_num takes about 30 s for n = 10,000 points in 128 dimensions", _GC,
         "Speed",
         _keys(_GC, "rep_dim:count grid_count:count cpu_count:count curve_n:count "
                    "curve_seconds:number curve_seconds_10k:number?"), "s",
-        rule=_speed_rule, rule_text="", measured=_speed_measured, reason=_speed_reason),
+        rule=_speed_rule, rule_text="", measured=_speed_measured, value=_speed_value,
+        reason=_speed_reason),
     Claim(
         "10", "The experiments run in about 4 hours on a laptop", EXECUTION, "Run times",
         _keys(EXECUTION, "profile:record chapters:record training_stage:record? "
                          "machine:record?"), "min",
-        rule=_budget_rule, rule_text="", measured=_budget_measured, reason=_budget_reason),
+        rule=_budget_rule, rule_text="", measured=_budget_measured, value=_budget_value,
+        reason=_budget_reason),
     Claim(
         "11", "Guideline 1: quantize to p bits only if p ≥ ½ log₂ κ", _LR,
         "The four design guidelines",
@@ -641,6 +702,7 @@ CLAIMS: tuple[Claim, ...] = (
         measured=lambda v: (
             f"accuracy within five points at every swept p ≥ p* for {v['safe_holds']} of "
             f"{v['safe_models']} models"),
+        value=lambda v: f"{v['safe_holds']} of {v['safe_models']} models",
         reason=_guideline_reason, kind="guideline", chapter_verdict="safe threshold"),
     Claim(
         "12", "Guideline 2: Lipschitz regularization lowers the safe threshold", _LR,
@@ -652,6 +714,8 @@ CLAIMS: tuple[Claim, ...] = (
         measured=lambda v: (
             f"SN lowered the observed collapse threshold for {v['lowered_pairs']} of "
             f"{v['sn_pairs']} architectures and raised it for {v['raised_count']}"),
+        value=lambda v: (f"lowered {v['lowered_pairs']} of {v['sn_pairs']}, raised "
+                         f"{v['raised_count']}"),
         reason=_guideline_reason, kind="guideline",
         chapter_verdict="Lipschitz regularization"),
     Claim(
@@ -663,6 +727,8 @@ CLAIMS: tuple[Claim, ...] = (
                                          v["pca_helps"] + v["pca_hurts"] + v["pca_neutral"]),
         rule_text=_GUIDELINE_RULE_TEXT,
         measured=lambda v: f"at a fixed bit budget, PCA first {_pca_votes(v)}",
+        value=lambda v: (f"helps {v['pca_helps']}, hurts {v['pca_hurts']}, neither "
+                         f"{v['pca_neutral']}"),
         reason=_guideline_reason, kind="guideline", chapter_verdict="PCA before quantizing"),
     Claim(
         "14", "Guideline 4: monitor C_num during training", _LR, "The four design guidelines",
@@ -674,6 +740,7 @@ CLAIMS: tuple[Claim, ...] = (
             "rank correlation of C_num (p = 1) with test accuracy over the epochs: "
             f"{span_of(v['monitor_rhos'], '.2f', 'not computable')} ({v['monitor_model']}, "
             "with and without SN)"),
+        value=lambda v: f"ρ = {span_of(v['monitor_rhos'], '.2f', 'not computable')}",
         reason=_guideline_reason, kind="guideline", chapter_verdict="monitor C_num"),
 )
 

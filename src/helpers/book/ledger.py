@@ -37,6 +37,7 @@ from pathlib import Path
 from helpers._settings import results_dir as _default_results_dir
 from helpers._validation import is_integer, is_number
 from helpers.book import claims as _claims
+from helpers.book import tables
 from helpers.book.claims import (
     CHAPTERS,
     CLAIMS,
@@ -417,9 +418,10 @@ def ledger_rows(results: dict, execution: dict | None = None) -> list[dict]:
     Returns
     -------
     list of dict
-        One row per claim with the columns ``#``, ``claim``, ``measured``,
-        ``profile and data``, ``verdict``, ``reason`` and ``tested in`` (chapter title and
-        section), plus ``doc`` (the document name, for links) and ``kind``. A claim whose
+        One row per claim with the columns ``#``, ``claim``, ``measured`` (in full),
+        ``measured value`` (in short, with its interval), ``profile and data``, ``verdict``,
+        ``reason`` and ``tested in`` (chapter title and section), plus ``doc`` (the document
+        name), ``href`` (the section's address from a sibling page) and ``kind``. A claim whose
         results are missing reads :data:`NOT_MEASURED` with the verdict
         :data:`NOT_MEASURED_VERDICT`. When the results mix profiles, every row's
         ``profile and data`` says so.
@@ -431,16 +433,19 @@ def ledger_rows(results: dict, execution: dict | None = None) -> list[dict]:
             values, verdict = _claims.evaluate(claim, results, execution)
         except Missing as missing:
             measured, verdict, reason = NOT_MEASURED, NOT_MEASURED_VERDICT, missing.reason()
-            provenance = "—"
+            provenance, value = "—", NOT_MEASURED
         else:
             measured, reason = claim.measured(values), _reason(claim, values, verdict)
+            value = claim.value(values)
             provenance = _profile_and_data(claim, results, execution)
             if check.mixed:
                 provenance = "MIXED PROFILES (see the warning): " + provenance
         rows.append({"#": claim.number, "claim": claim.statement, "measured": measured,
-                     "profile and data": provenance, "verdict": verdict, "reason": reason,
+                     "measured value": value, "profile and data": provenance,
+                     "verdict": verdict, "reason": reason,
                      "tested in": f"{claim.title}, § {claim.section}", "doc": claim.doc,
-                     "kind": claim.kind})
+                     "chapter": claim.title,
+                     "href": f"{claim.doc}.html#{claim.section_id}", "kind": claim.kind})
     return rows
 
 
@@ -479,6 +484,18 @@ def verdict_summary(rows: list[dict]) -> str:
 
 LEDGER_COLUMNS = ("#", "claim", "measured", "profile and data", "verdict", "reason",
                   "tested in")
+#: What the ledger's table shows on each row, and what it shows when the row is expanded.
+LEDGER_MAIN, LEDGER_DETAILS = (("#", "claim", "verdict", "measured value", "chapter"),
+                               ("measured", "profile and data", "reason", "tested in"))
+
+
+def ledger_table(rows: list[dict]) -> tables.Table:
+    """The ledger as the page shows it: claim, verdict, measured value and a link to the
+    section on each row; what was measured in full, on what, and why the verdict, in a row
+    that expands under it."""
+    return tables.table(rows, LEDGER_MAIN, widths=(5, 39, 15, 24, 17),
+                        links={"chapter": "href"}, details=LEDGER_DETAILS,
+                        details_label="how it was measured, and why this verdict")
 
 
 def ledger_frame(rows: list[dict]):
@@ -659,16 +676,17 @@ def execution_rows(results: dict, execution: dict | None) -> list[dict]:
     (the execution record).
 
     Columns: ``chapter``, ``profile``, ``data``, ``bits``, ``sizes`` (the ``n_*``
-    parameters), ``seed``, ``run time [s]``, ``status``, ``results written``. A chapter
+    parameters), ``seed``, ``run time [s]``, ``status``, ``results written``, and ``href``
+    (the chapter's page, from a sibling page). A chapter
     without a results file reads :data:`NOT_MEASURED` in the first group, and without an
     execution record :data:`NOT_AVAILABLE` in the second.
     """
     entries = experiment_entries(execution, appendix=True)
     rows = []
-    for chapter, (_, title) in {**CHAPTERS, **APPENDIX_CHAPTERS}.items():
+    for chapter, (doc, title) in {**CHAPTERS, **APPENDIX_CHAPTERS}.items():
         payload = results.get(chapter)
         entry = entries.get(chapter)
-        row = {"chapter": title}
+        row = {"chapter": title, "href": f"{doc}.html"}
         if payload is None:
             row.update({"profile": NOT_MEASURED, "data": NOT_MEASURED, "bits": "—",
                         "sizes": "—", "seed": "—", "results written": "—"})
@@ -695,6 +713,16 @@ def execution_rows(results: dict, execution: dict | None) -> list[dict]:
                         "status": status})
         rows.append(row)
     return rows
+
+
+def execution_table(rows: list[dict]) -> tables.Table:
+    """:func:`execution_rows` as the page shows them: chapter, profile, precisions, run time
+    and status on each row; data, sizes, seed and when the results were written in a row
+    that expands under it."""
+    return tables.table(rows, ("chapter", "profile", "bits", "run time [s]", "status"),
+                        widths=(28, 14, 22, 14, 22), links={"chapter": "href"},
+                        details=("data", "sizes", "seed", "results written"),
+                        details_label="data, sizes and seed")
 
 
 #: The results that describe a chapter's data and where it came from, in the order shown.
@@ -741,6 +769,17 @@ def training_rows(execution: dict | None) -> list[dict]:
             for n in training.get("networks") or []]
 
 
+def training_table(rows: list[dict]) -> tables.Table:
+    """:func:`training_rows` as the page shows them, each network's recipe in a row that
+    expands under it."""
+    return tables.table(rows, ("network", "data", "test accuracy", "weights", "training [s]",
+                               "epochs", "inputs per s"),
+                        widths=(22, 22, 11, 11, 11, 9, 14), details=("recipe",),
+                        details_label="recipe",
+                        formats={"test accuracy": ".2%", "training [s]": ".0f",
+                                 "inputs per s": ",.0f"})
+
+
 def machine_text(execution: dict | None) -> str:
     """The machine the build ran on, in one line."""
     if execution is None or not execution.get("machine"):
@@ -762,12 +801,13 @@ def package_rows(execution: dict | None) -> list[dict]:
 
 
 __all__ = ["APPENDIX_CHAPTERS", "CHAPTERS", "CLAIMS", "EXECUTION_FILE", "EXECUTION_PAGE",
-           "SummaryPage", "build_facts", "run_times", "summary_page",
-           "FINDINGS", "LEDGER_COLUMNS", "NOT_AVAILABLE", "NOT_MEASURED",
-           "NOT_MEASURED_VERDICT", "PROPOSAL_SWEEP_START", "PROVENANCE_KEYS",
-           "SUMMARY_CHAPTERS", "ProfileCheck", "ResultsFileError", "accuracy_curves",
-           "data_summary", "execution_rows", "experiment_entries", "findings", "ledger_frame",
-           "ledger_markdown", "ledger_rows", "load_execution", "load_results", "machine_text",
-           "package_rows", "parameter_check", "profile_check", "provenance_rows",
-           "provenance_text", "registry_problems", "stale_results", "styled",
-           "threshold_points", "training_rows", "verdict_counts", "verdict_summary"]
+           "FINDINGS", "LEDGER_COLUMNS", "LEDGER_DETAILS", "LEDGER_MAIN", "NOT_AVAILABLE",
+           "NOT_MEASURED", "NOT_MEASURED_VERDICT", "PROPOSAL_SWEEP_START", "PROVENANCE_KEYS",
+           "SUMMARY_CHAPTERS", "ProfileCheck", "ResultsFileError", "SummaryPage",
+           "accuracy_curves", "build_facts", "data_summary", "execution_rows",
+           "execution_table", "experiment_entries", "findings", "ledger_frame",
+           "ledger_markdown", "ledger_rows", "ledger_table", "load_execution", "load_results",
+           "machine_text", "package_rows", "parameter_check", "profile_check",
+           "provenance_rows", "provenance_text", "registry_problems", "run_times",
+           "stale_results", "styled", "summary_page", "threshold_points", "training_rows",
+           "training_table", "verdict_counts", "verdict_summary"]

@@ -105,23 +105,25 @@ class ChapterResults:
         return values
 
     def glue_texts(self, texts: dict):
-        """Glue every ``name: text`` pair of a mapping (phrases built by a helper)."""
+        """Glue every ``name: text`` pair of a mapping (phrases built by a helper).
+
+        Returns nothing, so that a cell ending with it shows no output on the page."""
         for name, text in texts.items():
             if not isinstance(text, str):
                 raise TypeError(f"glue_texts takes texts; {name!r} is {type(text).__name__}.")
             self.glue(name, text)
-        return texts
 
     def glue_values(self, values: dict):
         """Glue every ``name: value`` or ``name: (value, fmt)`` pair of a mapping (figures
-        and phrases built by a helper); values are recorded unformatted, as :meth:`glue`."""
+        and phrases built by a helper); values are recorded unformatted, as :meth:`glue`.
+
+        Returns nothing, so that a cell ending with it shows no output on the page."""
         for name, item in values.items():
             if isinstance(item, tuple) and (len(item) != 2 or not isinstance(item[1], str)):
                 raise TypeError(f"glue_values takes value or (value, format) pairs; {name!r} is "
                                 f"{item!r}.")
             value, fmt = item if isinstance(item, tuple) else (item, None)
             self.glue(name, value, fmt=fmt)
-        return values
 
     def glue_interval(self, name: str, value, low, high, *, fmt: str = ".3f"):
         """Glue ``value [low, high]`` as text under ``name`` and record all three."""

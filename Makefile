@@ -9,6 +9,8 @@ DATA_DIR ?=
 DATA_FLAG := $(if $(DATA_DIR),--data-dir $(DATA_DIR),)
 HTML := _build/html
 PROFILE ?= full
+ONLY ?=
+ONLY_FLAG := $(if $(ONLY),--only $(ONLY),)
 
 .PHONY: setup book smoke full data publish render rerun sync check test lint bench clean
 
@@ -25,18 +27,20 @@ book: setup  ## build the book on the embedded offline data
 smoke: setup  ## build the book at tiny sizes (what CI checks)
 	$(BIN)/python -m helpers.book.build --profile smoke $(DATA_FLAG)
 
-full: setup  ## build on MNIST, CIFAR-10 and AG News from DATA_DIR
-	$(BIN)/python -m helpers.book.build --profile full $(DATA_FLAG)
+full: setup  ## build on MNIST, CIFAR-10 and AG News from DATA_DIR (ONLY="chapter ..." for some)
+	$(BIN)/python -m helpers.book.build --profile full $(DATA_FLAG) $(ONLY_FLAG)
 
 data: setup  ## download MNIST, CIFAR-10 and AG News into DATA_DIR (default ./data), checksums verified
 	$(BIN)/python -c "import sys; from helpers.data import REAL_DATASETS, load_dataset; \
 	[print(name, 'ready:', load_dataset(name, data_dir=sys.argv[1], download=True).train.labels.size, 'training examples', flush=True) for name in REAL_DATASETS]" $(or $(DATA_DIR),data)
 
 publish: setup  ## build PROFILE (default full) into _build/html and check it as the Pages artifact (what book.yml uploads)
-	$(BIN)/python -m helpers.book.build --profile $(PROFILE) $(DATA_FLAG)
+	$(BIN)/python -m helpers.book.build --profile $(PROFILE) $(DATA_FLAG) $(ONLY_FLAG)
 	test -s $(HTML)/index.html || { echo "publish: no $(HTML)/index.html"; exit 1; }
-	! grep -rlE '<(script|link)[^>]+(src|href)="(https?:)?//' $(HTML) --include='*.html' \
-	  || { echo "publish: the pages above load a script or stylesheet from the network"; exit 1; }
+	! grep -rlE '<(script|link|img|iframe)[^>]+(src|href)="(https?:)?//' $(HTML) --include='*.html' \
+	  || { echo "publish: the pages above load a script, stylesheet or image from the network"; exit 1; }
+	! grep -rlE 'url\(.?(https?:)?//|@import +.?(https?:)?//' $(HTML) --include='*.css' \
+	  || { echo "publish: the stylesheets above load a font or file from the network"; exit 1; }
 	touch $(HTML)/.nojekyll
 	@echo "publish: $(HTML) is ready to upload ($$(find $(HTML) -type f | wc -l) files, $$(du -sh $(HTML) | cut -f1))"
 

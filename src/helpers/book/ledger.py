@@ -774,7 +774,7 @@ def training_table(rows: list[dict]) -> tables.Table:
     expands under it."""
     return tables.table(rows, ("network", "data", "test accuracy", "weights", "training [s]",
                                "epochs", "inputs per s"),
-                        widths=(22, 22, 11, 11, 11, 9, 14), details=("recipe",),
+                        widths=(20, 19, 11, 10, 10, 10, 14), details=("recipe",),
                         details_label="recipe",
                         formats={"test accuracy": ".2%", "training [s]": ".0f",
                                  "inputs per s": ",.0f"})

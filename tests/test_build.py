@@ -921,3 +921,16 @@ def test_a_missing_data_directory_is_refused_up_front(tmp_path, monkeypatch, cap
     with pytest.raises(build.BuildError, match="the last build's data directory .* does not"):
         build.plan_rerun(build.list_chapters(root), root / "_build", chapter="tiny",
                          bits=["3"], parameters={}, profile=None, data_dir=None, jobs=1)
+
+
+def test_only_into_a_folder_without_the_other_chapters_stops_before_any_work(tmp_path):
+    # the book renders every chapter, so the others must have run in an earlier build; the
+    # error used to come after the chosen chapters had run, at render time
+    chapters = build.list_chapters(ROOT)
+    with pytest.raises(build.BuildError, match=r"no executed notebook of 02_precision_lower_"
+                                               r"bound.*without --only"):
+        build.plan_build(chapters, only=["numerical_entropy"], parameters={}, profile="smoke",
+                         data_dir=None, jobs=1, build_dir=tmp_path / "_build")
+    plan = build.plan_build(chapters, only=[c.name for c in chapters], parameters={},
+                            profile="smoke", data_dir=None, jobs=1, build_dir=tmp_path / "_build")
+    assert sum(len(step.chapters) for step in plan.steps) == len(chapters)

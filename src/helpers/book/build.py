@@ -1232,13 +1232,22 @@ def plan_build(chapters: list[Chapter], *, only: list[str] | None, parameters: d
     The model suite is trained first when a chosen chapter declares that it uses it, unless
     ``train`` is off or a parameter (:data:`SUITE_PARAMETERS`) changes which networks the
     chapters need. Every argument is checked before anything runs: the parameters' names and
-    values, the data directory, and (with ``build_dir``) that the chosen chapters would not
-    leave the book mixing profiles.
+    values, the data directory, and (with ``build_dir``) that every chapter not chosen was
+    executed by an earlier build, and that the chosen chapters would not leave the book
+    mixing profiles.
     """
     selected = select_chapters(chapters, only)
     check_parameters(selected, parameters)
     data_dir = check_data_dir(data_dir)
     if build_dir is not None:
+        # the book renders every chapter: those not chosen must have run in an earlier build
+        absent = [chapter.name for chapter in chapters if chapter not in selected
+                  and not executed_notebook(chapter, build_dir).is_file()]
+        if absent:
+            raise BuildError(
+                f"--only runs some chapters into a book built before, but {build_dir} holds no "
+                f"executed notebook of {', '.join(absent)}; build the whole book first "
+                "(without --only), or name those chapters too.")
         check_one_profile(chapters, build_dir,
                           planned={chapter.name: (profile, data_dir) for chapter in selected})
     train = (train and any(uses_suite(chapter) for chapter in selected)

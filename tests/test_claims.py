@@ -153,7 +153,7 @@ def test_budget_rule_needs_a_complete_full_build():
     # every chapter at the same time and 60 s of training: exactly 6 h, the "about 4 hours"
     # limit, at the boundary
     boundary = (4 * 3600 * claims.ABOUT_FACTOR - 60) / len(claims.CHAPTERS)
-    assert rule(_execution(seconds=boundary)) == "holds"
+    assert rule(_execution(seconds=boundary - 1e-6)) == "holds"  # a sum of floats may round up
     assert rule(_execution(seconds=boundary + 1.0)) == "fails"
     assert rule(_execution(profile="default")) == "cannot be tested"
     assert rule(_execution(cache_hit=True)) == "cannot be tested"

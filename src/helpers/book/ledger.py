@@ -37,7 +37,7 @@ from pathlib import Path
 from helpers._settings import results_dir as _default_results_dir
 from helpers._validation import is_integer, is_number
 from helpers.book import claims as _claims
-from helpers.book import tables
+from helpers.book import prose, tables
 from helpers.book.claims import (
     CHAPTERS,
     CLAIMS,
@@ -49,7 +49,6 @@ from helpers.book.claims import (
     registry_problems,
 )
 from helpers.book.params import PROFILES, resolve_parameters
-from helpers.book.prose import join_words
 from helpers.book.results import ChapterResults
 from helpers.measure.verdicts import NOT_MEASURED as NOT_MEASURED_VERDICT
 
@@ -458,28 +457,13 @@ def verdict_counts(rows: list[dict]) -> dict:
 
 
 def verdict_summary(rows: list[dict]) -> str:
-    """Text such as ``"3 hold, 6 fail and 2 cannot be tested, of 11 claims measured"``."""
-    claims = [row for row in rows if row["kind"] == "claim"
-              and row["verdict"] != NOT_MEASURED_VERDICT]
-    guides = [row for row in rows if row["kind"] == "guideline"
-              and row["verdict"] != NOT_MEASURED_VERDICT]
-    # verbs agree with the count: "1 holds", "3 hold", "1 is undecided", "2 are undecided"
-    words = {"holds": ("holds", "hold"), "fails": ("fails", "fail"),
-             "undecided": ("is undecided", "are undecided")}
-
-    def counts_text(items, noun):
-        if not items:
-            return "none was measured in this build"
-        parts = [f"{count} {words.get(verdict, (verdict, verdict))[count != 1]}"
-                 for verdict, count in verdict_counts(items).items()]
-        return f"{join_words(parts)}, of {len(items)} {noun} measured"
-
-    missing = sum(1 for row in rows if row["verdict"] == NOT_MEASURED_VERDICT)
-    text = (f"Of the claims, {counts_text(claims, 'claims')}; of the design guidelines, "
-            f"{counts_text(guides, 'guidelines')}")
-    if missing:
-        text += f"; {missing} of {len(rows)} rows were {NOT_MEASURED}"
-    return text + "."
+    """Text such as ``"3 hold, 6 fail and 2 cannot be tested, of 11 claims measured"``
+    (worded by :func:`helpers.book.prose.verdict_summary_text`)."""
+    measured = [row for row in rows if row["verdict"] != NOT_MEASURED_VERDICT]
+    return prose.verdict_summary_text(
+        [row["verdict"] for row in measured if row["kind"] == "claim"],
+        [row["verdict"] for row in measured if row["kind"] == "guideline"],
+        missing=len(rows) - len(measured), total=len(rows), not_measured=NOT_MEASURED)
 
 
 LEDGER_COLUMNS = ("#", "claim", "measured", "profile and data", "verdict", "reason",
@@ -528,20 +512,17 @@ def ledger_markdown(rows: list[dict]) -> str:
 
 
 def provenance_text(results: dict, execution: dict | None = None) -> str:
-    """One sentence: which profile and data the ledger was measured on."""
+    """One sentence: which profile and data the ledger was measured on (worded by
+    :func:`helpers.book.prose.provenance_sentence`)."""
     present = [chapter for chapter in CHAPTERS if chapter in results]
     if not present:
         return f"No chapter's results file was found, so every claim is {NOT_MEASURED}."
-    check = profile_check(results, execution=execution)
-    pieces = list(dict.fromkeys(label for chapter in present
-                                for label, _ in _data_labels(results[chapter])))
-    profiles = " and ".join(sorted(check.profiles))
-    plural = "profiles" if check.mixed else "profile"
-    text = (f"Measured on the {profiles} {plural}, from the results files of "
-            f"{len(present)} of {len(CHAPTERS)} chapters")
-    versions = sorted({str(results[c].get("helpers_version")) for c in present})
-    text += f" (helpers {', '.join(versions)}); data: {'; '.join(pieces)}."
-    return text
+    return prose.provenance_sentence(
+        profile_check(results, execution=execution).profiles, chapters=len(present),
+        of=len(CHAPTERS),
+        versions=sorted({str(results[c].get("helpers_version")) for c in present}),
+        data=list(dict.fromkeys(label for chapter in present
+                                for label, _ in _data_labels(results[chapter]))))
 
 
 # --------------------------------------------------------------------------- findings
@@ -781,16 +762,10 @@ def training_table(rows: list[dict]) -> tables.Table:
 
 
 def machine_text(execution: dict | None) -> str:
-    """The machine the build ran on, in one line."""
-    if execution is None or not execution.get("machine"):
-        return f"The machine is {NOT_AVAILABLE}."
-    m = execution["machine"]
-    parts = [str(m.get("platform", "unknown platform")), f"Python {m.get('python', '?')}"]
-    if m.get("cpu_count"):
-        parts.append(f"{m['cpu_count']} CPU cores")
-    if m.get("memory_gib"):
-        parts.append(f"{m['memory_gib']:g} GiB of memory")
-    return ", ".join(parts) + "."
+    """The machine the build ran on, in one line (worded by
+    :func:`helpers.book.prose.machine_sentence`)."""
+    return prose.machine_sentence((execution or {}).get("machine"),
+                                  not_available=NOT_AVAILABLE)
 
 
 def package_rows(execution: dict | None) -> list[dict]:

@@ -54,3 +54,54 @@ def span_text(values, fmt: str = "g", *, empty: str | None = None) -> str:
         raise ValueError("span_text needs at least one value.")
     low, high = format(min(values), fmt), format(max(values), fmt)
     return low if low == high else f"{low} to {high}"
+
+
+def verdict_summary_text(claims, guidelines, *, missing: int = 0, total: int = 0,
+                         not_measured: str = "not measured in this build") -> str:
+    """The ledger's count of verdicts: ``"Of the claims, 3 hold and 6 fail, of 9 claims
+    measured; of the design guidelines, ..."``.
+
+    Introduced in the chapter "Claims ledger". ``claims`` and ``guidelines`` are the verdicts
+    of the rows measured; ``missing`` rows of ``total`` were not measured.
+    """
+    # verbs agree with the count: "1 holds", "3 hold", "1 is undecided", "2 are undecided"
+    words = {"holds": ("holds", "hold"), "fails": ("fails", "fail"),
+             "undecided": ("is undecided", "are undecided")}
+
+    def counts_text(verdicts, noun):
+        verdicts = list(verdicts)
+        if not verdicts:
+            return "none was measured in this build"
+        counts = {v: verdicts.count(v) for v in dict.fromkeys(verdicts)}
+        parts = [f"{count} {words.get(verdict, (verdict, verdict))[count != 1]}"
+                 for verdict, count in counts.items()]
+        return f"{join_words(parts)}, of {len(verdicts)} {noun} measured"
+
+    text = (f"Of the claims, {counts_text(claims, 'claims')}; of the design guidelines, "
+            f"{counts_text(guidelines, 'guidelines')}")
+    if missing:
+        text += f"; {missing} of {total} rows were {not_measured}"
+    return text + "."
+
+
+def provenance_sentence(profiles, *, chapters: int, of: int, versions, data) -> str:
+    """Which profile(s), results files, helper versions and data a summary page read, in one
+    sentence (chapter "Claims ledger")."""
+    profiles = sorted(profiles)
+    plural = "profiles" if len(profiles) > 1 else "profile"
+    return (f"Measured on the {' and '.join(profiles)} {plural}, from the results files of "
+            f"{chapters} of {of} chapters (helpers {', '.join(versions)}); data: "
+            f"{'; '.join(data)}.")
+
+
+def machine_sentence(machine: dict | None, *, not_available: str) -> str:
+    """The machine a build ran on, in one line (chapter "Execution statistics")."""
+    if not machine:
+        return f"The machine is {not_available}."
+    parts = [str(machine.get("platform", "unknown platform")),
+             f"Python {machine.get('python', '?')}"]
+    if machine.get("cpu_count"):
+        parts.append(f"{machine['cpu_count']} CPU cores")
+    if machine.get("memory_gib"):
+        parts.append(f"{machine['memory_gib']:g} GiB of memory")
+    return ", ".join(parts) + "."

@@ -156,7 +156,7 @@ def test_the_ledger_builds_from_a_folder_of_results_files(tmp_path):
     # the page's table: the value in short with its interval, the detail folded under it
     assert "(95%: [-11.7, -0.5]%)" in _by_number(rows)["7b"]["measured value"]
     assert _by_number(rows)["8"]["href"] == "06_mi_comparison.html#the-gap-factor-c-mathrm-num-i"
-    markup = str(ledger.ledger_table(rows))
+    markup = ledger.ledger_table(rows).data
     assert markup.count("<details>") == len(rows) and markup.count("<a href=") == len(rows)
     assert all(len(row["measured value"]) <= 60 for row in rows), [
         row["measured value"] for row in rows]

@@ -34,6 +34,8 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
+from IPython.display import HTML
+
 from helpers._settings import results_dir as _default_results_dir
 from helpers._validation import is_integer, is_number
 from helpers.book import claims as _claims
@@ -473,7 +475,7 @@ LEDGER_MAIN, LEDGER_DETAILS = (("#", "claim", "verdict", "measured value", "chap
                                ("measured", "profile and data", "reason", "tested in"))
 
 
-def ledger_table(rows: list[dict]) -> tables.Table:
+def ledger_table(rows: list[dict]) -> HTML:
     """The ledger as the page shows it: claim, verdict, measured value and a link to the
     section on each row; what was measured in full, on what, and why the verdict, in a row
     that expands under it."""
@@ -696,7 +698,7 @@ def execution_rows(results: dict, execution: dict | None) -> list[dict]:
     return rows
 
 
-def execution_table(rows: list[dict]) -> tables.Table:
+def execution_table(rows: list[dict]) -> HTML:
     """:func:`execution_rows` as the page shows them: chapter, profile, precisions, run time
     and status on each row; data, sizes, seed and when the results were written in a row
     that expands under it."""
@@ -750,7 +752,7 @@ def training_rows(execution: dict | None) -> list[dict]:
             for n in training.get("networks") or []]
 
 
-def training_table(rows: list[dict]) -> tables.Table:
+def training_table(rows: list[dict]) -> HTML:
     """:func:`training_rows` as the page shows them, each network's recipe in a row that
     expands under it."""
     return tables.table(rows, ("network", "data", "test accuracy", "weights", "training [s]",

@@ -15,9 +15,10 @@ needs no script and works in the static book, in Jupyter and in Colab).
 from __future__ import annotations
 
 import html
-import re
-import unicodedata
 from collections.abc import Mapping, Sequence
+
+from docutils.nodes import make_id
+from IPython.display import HTML
 
 from helpers._validation import check_choice, is_number
 
@@ -32,40 +33,11 @@ _DETAIL_STYLE = ("text-align: left; padding: 0 0.5em 0.4em 0.5em; overflow-wrap:
                  "font-size: 0.95em")
 
 
-class Table:
-    """An HTML table that Jupyter, Colab and the book display as it is (``_repr_html_``)."""
-
-    def __init__(self, markup: str):
-        self.markup = markup
-
-    def _repr_html_(self) -> str:
-        return self.markup
-
-    def __str__(self) -> str:
-        return self.markup
-
-
 def section_anchor(title: str) -> str:
     """The HTML id Sphinx gives a section of this title (``"The 20–40% claim"`` ->
-    ``"the-2040-claim"``), for links into a chapter.
-
-    Uses :func:`docutils.nodes.make_id`, the function Sphinx itself calls; where docutils is
-    not installed (a Colab runtime without the book's extras), :func:`_make_id`, the same
-    rule written out.
-    """
-    try:
-        from docutils.nodes import make_id
-    except ImportError:  # pragma: no cover - docutils ships with every book install
-        return _make_id(title)
+    ``"the-2040-claim"``), for links into a chapter: :func:`docutils.nodes.make_id`, the
+    function Sphinx itself calls (docutils comes with myst-nb, a dependency of the package)."""
     return make_id(title)
-
-
-def _make_id(title: str) -> str:
-    """docutils' rule: ASCII, lower case, runs of other characters to one hyphen, starting with
-    a letter."""
-    text = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode()
-    text = re.sub(r"[^a-z0-9]+", "-", text.lower())
-    return re.sub(r"^[^a-z]+|-+$", "", text)
 
 
 def _cell(value, spec: str | None = None) -> str:
@@ -79,7 +51,7 @@ def _cell(value, spec: str | None = None) -> str:
 def table(rows: Sequence[Mapping], columns: Sequence[str], *,
           widths: Sequence[float] | None = None, links: Mapping[str, str] | None = None,
           details: Sequence[str] = (), details_label: str = "details",
-          formats: Mapping[str, str] | None = None) -> Table:
+          formats: Mapping[str, str] | None = None) -> HTML:
     """Lay out ``rows`` as a table that fits the page width.
 
     Parameters
@@ -103,8 +75,8 @@ def table(rows: Sequence[Mapping], columns: Sequence[str], *,
 
     Returns
     -------
-    Table
-        Displays as HTML; ``str()`` gives the markup. Every value is HTML-escaped.
+    IPython.display.HTML
+        Displays as the table; ``.data`` holds the markup. Every value is HTML-escaped.
     """
     columns, details = list(columns), list(details)
     links, formats = dict(links or {}), dict(formats or {})
@@ -137,7 +109,7 @@ def table(rows: Sequence[Mapping], columns: Sequence[str], *,
                          f"<summary>{html.escape(details_label)}</summary>"
                          f'<dl style="margin: 0.3em 0 0 0">{items}</dl></details></td></tr>')
     parts += ["</tbody>", "</table>"]
-    return Table("\n".join(parts))
+    return HTML("\n".join(parts))
 
 
-__all__ = ["Table", "section_anchor", "table"]
+__all__ = ["section_anchor", "table"]
